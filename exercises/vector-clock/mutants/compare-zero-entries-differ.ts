@@ -1,0 +1,37 @@
+// mistake: decides 'equal' by comparing the objects' text, so { alice: 1 } and { alice: 1, bob: 0 } are not equal
+// expect: zero entry like a missing one
+
+export type VectorClock = Readonly<Record<string, number>>;
+export type Order = 'before' | 'after' | 'equal' | 'concurrent';
+
+/** The clock's entry for `node`, 0 when the clock has none. */
+function entry(clock: VectorClock, node: string): number {
+  return Object.hasOwn(clock, node) ? clock[node]! : 0;
+}
+
+/** A new clock where `node`'s entry is one more than in `clock`; every other entry is unchanged. */
+export function increment(clock: VectorClock, node: string): VectorClock {
+  return { ...clock, [node]: entry(clock, node) + 1 };
+}
+
+/** A new clock holding, for every node in either clock, the larger of its two entries. */
+export function merge(a: VectorClock, b: VectorClock): VectorClock {
+  const result: Record<string, number> = { ...a };
+  for (const node of Object.keys(b)) {
+    result[node] = Math.max(entry(a, node), entry(b, node));
+  }
+  return result;
+}
+
+/**
+ * How `a` relates to `b`: 'before' when every entry of a is ≤ b's and at least one is smaller,
+ * 'after' for the mirror case, 'equal' when all entries match, 'concurrent' otherwise.
+ */
+export function compare(a: VectorClock, b: VectorClock): Order {
+  const text = (c: VectorClock) => JSON.stringify(Object.entries(c).sort());
+  if (text(a) === text(b)) return 'equal';
+  const nodes = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  if (nodes.every((n) => entry(a, n) <= entry(b, n))) return 'before';
+  if (nodes.every((n) => entry(a, n) >= entry(b, n))) return 'after';
+  return 'concurrent';
+}

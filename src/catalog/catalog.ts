@@ -1,0 +1,56 @@
+/**
+ * The catalog: every exercise, validated and in book order (chapter, then order within it).
+ * Like rustlings' single manifest, but one file per exercise, next to its statement and tests.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHAPTERS, type Chapter } from './chapters.ts';
+import { ManifestError, parseManifest, type Manifest } from './manifest.ts';
+import { exercisesDir as defaultExercisesDir, solutionsDir as defaultSolutionsDir } from '../package-paths.ts';
+
+export interface Exercise extends Manifest {
+  /** 1-based position in the catalog. */
+  number: number;
+  chapterInfo: Chapter;
+  dir: string;
+  readmePath: string;
+  starterPath: string;
+  solutionPath: string;
+}
+
+export interface Catalog {
+  exercises: readonly Exercise[];
+  byId: ReadonlyMap<string, Exercise>;
+}
+
+export function loadCatalog(exercisesDir = defaultExercisesDir, solutionsDir = defaultSolutionsDir): Catalog {
+  const entries = readdirSync(exercisesDir, { withFileTypes: true }).filter((e) => e.isDirectory());
+  const manifests: Array<Omit<Exercise, 'number'>> = [];
+  for (const entry of entries) {
+    const dir = join(exercisesDir, entry.name);
+    const file = join(dir, 'exercise.json');
+    if (!existsSync(file)) throw new ManifestError(`${file}: missing (every folder in exercises/ is an exercise)`);
+    const manifest = parseManifest(readFileSync(file, 'utf8'), file);
+    if (manifest.id !== entry.name) {
+      throw new ManifestError(`${file}: id "${manifest.id}" differs from its folder name "${entry.name}"`);
+    }
+    manifests.push({
+      ...manifest,
+      chapterInfo: CHAPTERS.get(manifest.chapter.number)!,
+      dir,
+      readmePath: join(dir, 'README.md'),
+      starterPath: join(dir, 'starter.ts'),
+      solutionPath: join(solutionsDir, `${manifest.id}.ts`),
+    });
+  }
+  const files = new Map<string, string>();
+  for (const m of manifests) {
+    const key = `${m.chapter.number}/${m.file}`;
+    const other = files.get(key);
+    if (other) throw new ManifestError(`${join(m.dir, 'exercise.json')}: file "${m.file}" is also used by "${other}" in chapter ${m.chapter.number}`);
+    files.set(key, m.id);
+  }
+  manifests.sort((a, b) => a.chapter.number - b.chapter.number || a.order - b.order || a.id.localeCompare(b.id));
+  const exercises = manifests.map((m, i) => ({ ...m, number: i + 1 }));
+  return { exercises, byId: new Map(exercises.map((e) => [e.id, e])) };
+}

@@ -1,0 +1,42 @@
+/** `hint [id]`: the next hint you have not seen, one at a time; `--all` for every one. */
+import type { Command } from 'commander';
+import { style } from '../report/style.ts';
+import { updateProgress } from '../workspace/progress-store.ts';
+import { recordHintSeen } from '../workspace/progress.ts';
+import { CMD, print, resolveExercise, workspaceAndProgress, type GlobalOptions } from './context.ts';
+
+export function renderHints(hints: readonly string[], from: number, to: number): string {
+  return hints
+    .slice(from, to)
+    .map((hint, i) => `${style.bold(`Hint ${from + i + 1} of ${hints.length}`)}\n${hint}`)
+    .join('\n\n');
+}
+
+export async function runHint(id: string | undefined, options: { all?: boolean }, globals: GlobalOptions): Promise<void> {
+  const { ws, progress } = await workspaceAndProgress(globals);
+  const exercise = resolveExercise(id, progress);
+  const seen = progress.exercises[exercise.id]?.hintsSeen ?? 0;
+  const total = exercise.hints.length;
+  if (options.all) {
+    await updateProgress(ws.progressFile, (p) => recordHintSeen(p, exercise.id, total));
+    print(renderHints(exercise.hints, 0, total));
+    return;
+  }
+  if (seen >= total) {
+    print(`${renderHints(exercise.hints, total - 1, total)}\n\n${style.dim(`That was the last hint. \`${CMD} hint --all\` shows them all again.`)}`);
+    return;
+  }
+  await updateProgress(ws.progressFile, (p) => recordHintSeen(p, exercise.id, seen + 1));
+  const left = total - seen - 1;
+  print(`${renderHints(exercise.hints, seen, seen + 1)}\n\n${style.dim(left > 0 ? `${left} more hint${left > 1 ? 's' : ''}: run \`${CMD} hint\` again.` : 'That was the last hint.')}`);
+}
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('hint')
+    .argument('[id]', 'exercise id (default: the current exercise)')
+    .option('-a, --all', 'show every hint at once')
+    .description('show the next hint for an exercise, one at a time')
+    .addHelpText('after', `\nExamples:\n  $ ${CMD} hint\n  $ ${CMD} hint --all`)
+    .action((id: string | undefined, options: { all?: boolean }) => runHint(id, options, globals()));
+}

@@ -1,0 +1,63 @@
+/**
+ * `reset [id]`: restore an exercise's starter file, keeping a backup of yours.
+ * `reset --all` does it for every exercise and starts progress afresh; `reset --progress` only
+ * starts progress afresh. Nothing is deleted: files and progress are copied into .learn-ds/backups.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { style } from '../report/style.ts';
+import { backupFile } from '../workspace/fs-safe.ts';
+import { loadProgress, saveProgress } from '../workspace/progress-store.ts';
+import { emptyProgress } from '../workspace/progress.ts';
+import { learnerFile, resetExercise, type Workspace } from '../workspace/workspace.ts';
+import { CMD, catalog, print, requireWorkspace, resolveExercise, shown, usageError, type GlobalOptions } from './context.ts';
+
+export interface ResetOptions {
+  all?: boolean;
+  progress?: boolean;
+}
+
+async function resetProgressFile(ws: Workspace): Promise<void> {
+  if (existsSync(ws.progressFile)) {
+    const backup = await backupFile(ws.progressFile, ws.backupsDir);
+    print(`Progress started afresh; the old progress file is kept at ${shown(backup)}.`);
+  }
+  await saveProgress(ws.progressFile, emptyProgress());
+}
+
+async function resetOne(ws: Workspace, id: string | undefined): Promise<void> {
+  // Progress is read only to know the current exercise, so a named reset works even if it is unreadable.
+  const exercise = resolveExercise(id, id === undefined ? await loadProgress(ws.progressFile) : undefined);
+  const { file, backup } = await resetExercise(ws, exercise);
+  print(
+    `Restored the starter of ${exercise.id} in ${shown(file)}.` +
+      (backup ? `\nYour version is kept at ${shown(backup)}.` : style.dim('\n(It was the starter already: nothing to back up.)')),
+  );
+}
+
+export async function runReset(id: string | undefined, options: ResetOptions, globals: GlobalOptions): Promise<void> {
+  if ((options.all || options.progress) && id !== undefined) throw usageError('Give either an exercise id, or --all / --progress, not both.');
+  const ws = requireWorkspace(globals);
+  if (options.all) {
+    for (const exercise of catalog().exercises) {
+      if (!existsSync(learnerFile(ws, exercise))) continue;
+      const { file, backup } = await resetExercise(ws, exercise);
+      print(`Restored ${shown(file)}${backup ? style.dim(` (yours: ${shown(backup)})`) : ''}`);
+    }
+    await resetProgressFile(ws);
+    return;
+  }
+  if (options.progress) return resetProgressFile(ws);
+  return resetOne(ws, id);
+}
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('reset')
+    .argument('[id]', 'exercise id (default: the current exercise)')
+    .option('--all', 'restore every exercise file and start progress afresh (everything is backed up first)')
+    .option('--progress', 'start progress afresh, keeping your files (the old progress file is backed up)')
+    .description("restore an exercise's starter file; yours is backed up in .learn-ds/backups/")
+    .addHelpText('after', `\nExamples:\n  $ ${CMD} reset\n  $ ${CMD} reset token-bucket\n  $ ${CMD} reset --all`)
+    .action((id: string | undefined, options: ResetOptions) => runReset(id, options, globals()));
+}

@@ -1,0 +1,83 @@
+/** `verify [id]` (alias `submit`): judge the learner's file with the exercise's hidden suite. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { renderVerdict, verdictJson } from '../report/verdict.ts';
+import { style } from '../report/style.ts';
+import { loadProgress, updateProgress } from '../workspace/progress-store.ts';
+import { nextExerciseId, recordAttempt } from '../workspace/progress.ts';
+import { findWorkspace, learnerFile } from '../workspace/workspace.ts';
+import { CMD, catalog, print, resolveExercise, shown, usageError, type GlobalOptions } from './context.ts';
+
+export interface VerifyOptions {
+  file?: string;
+  json?: boolean;
+  seed?: number;
+}
+
+function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(seed)) throw new InvalidArgumentError('the seed is a whole number, e.g. --seed 4711');
+  return seed;
+}
+
+/** Runs verify and returns the exit code: 0 pass, 1 fail, 130 interrupted. */
+export async function runVerify(id: string | undefined, options: VerifyOptions, globals: GlobalOptions): Promise<number> {
+  const ws = findWorkspace(process.cwd(), globals.workspace);
+  const progress = ws ? await loadProgress(ws.progressFile) : undefined;
+  if (!ws && !options.file) {
+    throw usageError(`No learn-ds workspace here. Run \`${CMD} next\` to start one, or judge any file with \`${CMD} verify <id> --file PATH\`.`);
+  }
+  const exercise = resolveExercise(id, progress);
+  let file: string;
+  if (options.file) {
+    file = resolve(options.file);
+    if (!existsSync(file)) throw usageError(`${options.file} does not exist.`);
+  } else {
+    file = learnerFile(ws!, exercise);
+    if (!existsSync(file)) {
+      throw usageError(`You have not started ${exercise.id} yet (no ${shown(file)}). Run \`${CMD} start ${exercise.id}\`.`);
+    }
+  }
+
+  const { verify } = await import('../verify/verify.ts');
+  const verdict = await verify({ exercise, file, shownFile: shown(file), ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  if (verdict.interrupted) {
+    if (!options.json) print(style.yellow('Interrupted: nothing was recorded.'));
+    return 130;
+  }
+  const replay = `${CMD} verify ${exercise.id} --seed ${verdict.seed}${options.file ? ` --file ${options.file}` : ''}`;
+  const after = ws ? await updateProgress(ws.progressFile, (p) => recordAttempt(p, exercise.id, verdict.passed)) : undefined;
+
+  if (options.json) {
+    print(verdictJson(verdict));
+  } else {
+    print(renderVerdict(verdict, { file: shown(file), replay }));
+    if (verdict.passed && after) {
+      const nextId = nextExerciseId(after, catalog().exercises.map((e) => e.id));
+      const next = nextId ? catalog().byId.get(nextId) : undefined;
+      print(
+        `Progress saved. The reference solution is unlocked: \`${CMD} solution ${exercise.id}\`.\n` +
+          (next ? `Next: ${style.cyan(`${CMD} next`)} → ${next.title} (${next.id})` : style.green.bold('That was the last exercise you had left!')),
+      );
+    } else if (!verdict.passed) {
+      print(`Stuck? ${style.cyan(`${CMD} hint${id ? ` ${exercise.id}` : ''}`)} gives the next hint.`);
+    }
+  }
+  return verdict.passed ? 0 : 1;
+}
+
+export function register(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('verify')
+    .alias('submit')
+    .argument('[id]', 'exercise id (default: the current exercise)')
+    .option('-f, --file <path>', 'judge this file instead of the one in your workspace (works from any directory)')
+    .option('--json', 'print the verdict as JSON: {"exercise", "passed", "checks": [{"name", "passed", "message"}], "seed"}')
+    .option('--seed <n>', 'replay a run: the seed of every random choice of the hidden tests', parseSeed)
+    .description('run the hidden tests on your file; a pass is saved in your progress. Exit code 0 pass, 1 fail, 2 usage error')
+    .addHelpText('after', `\nExamples:\n  $ ${CMD} verify\n  $ ${CMD} verify retry-backoff --seed 4711\n  $ ${CMD} verify token-bucket --file ./my-bucket.ts --json`)
+    .action(async (id: string | undefined, options: VerifyOptions) => {
+      process.exitCode = await runVerify(id, options, globals());
+    });
+}

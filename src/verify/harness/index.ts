@@ -1,0 +1,6 @@
+// The toolkit hidden suites are written with.
+export { LearnerFailure, fail, check, describeThrown } from './failure.ts';
+export { loadSubject, SubjectError } from './subject.ts';
+export { suiteSeed, streamFor, prng, controlMathRandom } from './random.ts';
+export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, type Settled } from './time.ts';
+export { holds, type HoldsOptions } from './property.ts';

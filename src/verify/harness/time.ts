@@ -1,0 +1,68 @@
+/**
+ * Virtual time for hidden suites. Learners read time with Date.now() or performance.now() and wait
+ * with setTimeout; here all of those follow a fake clock that tests move by hand, so a minute of
+ * backoff is judged in microseconds and no test ever sleeps for real.
+ */
+import { vi } from 'vitest';
+
+// Captured before any test fakes timers: a real macrotask lets every pending microtask run.
+const realSetImmediate = globalThis.setImmediate;
+
+/** Where virtual time starts: a realistic epoch, so code that treats 0 as "unset" is not tripped. */
+export const VIRTUAL_EPOCH = Date.UTC(2026, 0, 1);
+
+export function useVirtualTime(): void {
+  vi.useFakeTimers({
+    now: VIRTUAL_EPOCH,
+    toFake: [
+      'Date', 'performance', 'hrtime',
+      'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
+    ],
+  });
+}
+
+/** Virtual milliseconds since the suite's epoch. */
+export function virtualNow(): number {
+  return Date.now() - VIRTUAL_EPOCH;
+}
+
+/** Lets every queued promise callback run, without moving the clock. */
+export function flushMicrotasks(): Promise<void> {
+  return new Promise((resolve) => realSetImmediate(resolve));
+}
+
+/** Moves the clock forward by `ms`, firing due timers and the promise callbacks they trigger. */
+export async function advance(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  await flushMicrotasks();
+}
+
+export type Settled<T> =
+  | { status: 'fulfilled'; value: T; atMs: number }
+  | { status: 'rejected'; reason: unknown; atMs: number }
+  | { status: 'hung'; why: 'no-timers' | 'time-limit'; atMs: number };
+
+/**
+ * Runs virtual time until `promise` settles. It never waits for real: when nothing is scheduled
+ * and the promise is still pending, or `limitMs` of virtual time went by, it reports it as hung.
+ */
+export async function settle<T>(promise: Promise<T>, limitMs = 24 * 3600_000): Promise<Settled<T>> {
+  let outcome: Settled<T> | undefined;
+  promise.then(
+    (value) => { outcome = { status: 'fulfilled', value, atMs: virtualNow() }; },
+    (reason: unknown) => { outcome = { status: 'rejected', reason, atMs: virtualNow() }; },
+  );
+  const deadline = virtualNow() + limitMs;
+  for (;;) {
+    await flushMicrotasks();
+    if (outcome) return outcome;
+    if (vi.getTimerCount() === 0) return { status: 'hung', why: 'no-timers', atMs: virtualNow() };
+    if (virtualNow() >= deadline) return { status: 'hung', why: 'time-limit', atMs: virtualNow() };
+    await vi.advanceTimersToNextTimerAsync();
+  }
+}
+
+/** Timers still scheduled (e.g. a backoff wait that was never cleared). */
+export function pendingTimers(): number {
+  return vi.getTimerCount();
+}

@@ -1,0 +1,31 @@
+/**
+ * The vitest configuration of a hidden-suite run. The verifier starts vitest with this file and
+ * names the exercise and the learner's file through the environment (see protocol.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { ENV } from './protocol.ts';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const exerciseDir = process.env[ENV.exerciseDir];
+if (!exerciseDir) throw new Error(`${ENV.exerciseDir} is not set`);
+
+export default defineConfig({
+  root: exerciseDir,
+  cacheDir: here('../../node_modules/.cache/learn-ds-vite'),
+  test: {
+    include: ['tests/**/*.test.ts'],
+    reporters: [here('./reporter.ts')],
+    setupFiles: [here('./harness/setup.ts')],
+    // One worker thread: a hidden suite is small, and a thread dies with the child process,
+    // so a kill after a timeout leaves no orphan behind.
+    pool: 'threads',
+    maxWorkers: 1,
+    fileParallelism: false,
+    // A test stuck on a promise fails alone, well before the hard limit kills the whole run.
+    testTimeout: Number(process.env[ENV.testTimeoutMs] ?? 5_000),
+    hookTimeout: Number(process.env[ENV.testTimeoutMs] ?? 5_000),
+    teardownTimeout: 1_000,
+    watch: false,
+  },
+});

@@ -1,0 +1,58 @@
+/**
+ * What passes between the `verify` command and the vitest child that runs a hidden suite.
+ * The parent sets the environment; the child's reporter writes a RawReport as JSON.
+ * Results are never scraped from text output.
+ */
+
+/** Environment variables the parent sets for the child. */
+export const ENV = {
+  /** Absolute path of the learner's file under test. */
+  subject: 'LEARN_DS_SUBJECT',
+  /** Comma-separated names the learner's file must export. */
+  exports: 'LEARN_DS_EXPORTS',
+  /** Seed for every random choice of the hidden suite (decimal integer). */
+  seed: 'LEARN_DS_SEED',
+  /** Where the reporter writes its RawReport. */
+  report: 'LEARN_DS_REPORT',
+  /** The exercise folder whose `tests/` the child runs. */
+  exerciseDir: 'LEARN_DS_EXERCISE_DIR',
+  /** vitest's limit for one test, in ms: half the hard limit of the whole run. */
+  testTimeoutMs: 'LEARN_DS_TEST_TIMEOUT_MS',
+} as const;
+
+export type TestState = 'passed' | 'failed' | 'skipped' | 'pending';
+
+export interface RawError {
+  /** Constructor name when the thrown value was an Error, else "non-Error". */
+  name: string;
+  message: string;
+  stack?: string;
+  /** Extra lines the hidden suite attached for the learner (e.g. a timeline). */
+  detail?: string;
+}
+
+export interface RawTest {
+  /** The test's own title, which is the check's name shown to the learner. */
+  name: string;
+  /** Titles of enclosing `describe` blocks, outermost first. */
+  path: string[];
+  state: TestState;
+  errors: RawError[];
+  durationMs: number;
+}
+
+export interface RawReport {
+  version: 1;
+  /** The run ended normally (the reporter's onTestRunEnd ran). */
+  complete: true;
+  tests: RawTest[];
+  /** Errors that stopped a test file from loading (e.g. the learner's file failed to import). */
+  moduleErrors: RawError[];
+  /** Unhandled errors and rejections raised while the suite ran. */
+  unhandledErrors: RawError[];
+}
+
+/** Beside the report: the name of the test currently running, rewritten as each one starts. */
+export function runningFile(reportFile: string): string {
+  return `${reportFile}.running`;
+}

@@ -1,0 +1,54 @@
+/**
+ * A vitest reporter that runs inside the verifier's child process and writes one RawReport as JSON.
+ * It writes only at the end of a normal run, so a child that dies early (process.exit, a kill
+ * after a timeout) leaves no report, which the parent reads as a failure, never a pass.
+ */
+import { writeFileSync } from 'node:fs';
+import { stripVTControlCharacters } from 'node:util';
+import type { Reporter, TestModule, TestCase, SerializedError } from 'vitest/node';
+import { ENV, type RawError, type RawReport, type RawTest } from './protocol.ts';
+
+function toRawError(error: SerializedError | undefined): RawError {
+  if (!error) return { name: 'Error', message: 'unknown error' };
+  const e = error as SerializedError & { learnerDetail?: unknown; nonError?: boolean };
+  const raw: RawError = {
+    name: typeof e.name === 'string' && e.name ? e.name : 'Error',
+    message: stripVTControlCharacters(typeof e.message === 'string' ? e.message : String(e.message)),
+  };
+  if (typeof e.stack === 'string') raw.stack = e.stack;
+  if (typeof e.learnerDetail === 'string') raw.detail = e.learnerDetail;
+  return raw;
+}
+
+function suitePath(test: TestCase): string[] {
+  const path: string[] = [];
+  for (let p = test.parent; p.type === 'suite'; p = p.parent) path.unshift(p.name);
+  return path;
+}
+
+function toRawTest(test: TestCase): RawTest {
+  const path = suitePath(test);
+  const result = test.result();
+  return {
+    name: test.name,
+    path,
+    state: result.state,
+    errors: (result.errors ?? []).map(toRawError),
+    durationMs: test.diagnostic()?.duration ?? 0,
+  };
+}
+
+export default class LearnDsReporter implements Reporter {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>): void {
+    const out = process.env[ENV.report];
+    if (!out) return;
+    const report: RawReport = {
+      version: 1,
+      complete: true,
+      tests: modules.flatMap((m) => [...m.children.allTests()].map(toRawTest)),
+      moduleErrors: modules.flatMap((m) => m.errors().map(toRawError)),
+      unhandledErrors: unhandled.map(toRawError),
+    };
+    writeFileSync(out, JSON.stringify(report));
+  }
+}

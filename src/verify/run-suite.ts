@@ -1,0 +1,115 @@
+/**
+ * Runs one hidden suite in a child process (vitest through execa) and collects what it reported.
+ * The child is its own process group, so a timeout or Ctrl-C ends it and anything it started.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { srcDir } from '../package-paths.ts';
+import { ENV, runningFile, type RawReport } from './protocol.ts';
+
+export interface SuiteRequest {
+  exerciseDir: string;
+  subjectFile: string;
+  exports: readonly string[];
+  seed: number;
+  timeoutMs: number;
+}
+
+export interface SuiteOutcome {
+  /** null when the child ended without writing a report (killed, exited early, crashed). */
+  report: RawReport | null;
+  exitCode: number | undefined;
+  signal: string | undefined;
+  timedOut: boolean;
+  interrupted: boolean;
+  /** The end of what the child printed, to explain a crash; never parsed for results. */
+  outputTail: string;
+  /** The check that was running when the child ended, when it ended without a report. */
+  runningTest: string | undefined;
+  wallMs: number;
+}
+
+const vitestEntry = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
+// From the package root, not import.meta.url: this module may run from the launcher's bundle.
+const hiddenConfig = join(srcDir, 'verify', 'hidden.config.ts');
+const OUTPUT_TAIL = 4_000;
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
+  const scratch = await mkdtemp(join(tmpdir(), 'learn-ds-verify-'));
+  const reportFile = join(scratch, 'report.json');
+  const started = performance.now();
+  const child = execa(process.execPath, [vitestEntry, 'run', '--config', hiddenConfig], {
+    cwd: request.exerciseDir,
+    env: {
+      [ENV.subject]: request.subjectFile,
+      [ENV.exports]: request.exports.join(','),
+      [ENV.seed]: String(request.seed),
+      [ENV.report]: reportFile,
+      [ENV.exerciseDir]: request.exerciseDir,
+      [ENV.testTimeoutMs]: String(Math.ceil(request.timeoutMs / 2)),
+      FORCE_COLOR: '0',
+      NO_COLOR: '1',
+      CI: 'true',
+    },
+    detached: true,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    // Learner code may print megabytes; keep only what explains a crash.
+    maxBuffer: 1_000_000,
+    stripFinalNewline: true,
+  });
+
+  let timedOut = false;
+  let interrupted = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid);
+  }, request.timeoutMs);
+  const onSignal = () => {
+    interrupted = true;
+    killGroup(child.pid);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    const result = await child;
+    const all = typeof result.all === 'string' ? result.all : '';
+    let report: RawReport | null = null;
+    try {
+      report = JSON.parse(await readFile(reportFile, 'utf8')) as RawReport;
+    } catch {
+      report = null;
+    }
+    const runningTest = report ? undefined : await readFile(runningFile(reportFile), 'utf8').catch(() => undefined);
+    return {
+      runningTest,
+      report,
+      exitCode: result.exitCode,
+      signal: result.signal ?? undefined,
+      timedOut,
+      interrupted,
+      outputTail: all.slice(-OUTPUT_TAIL),
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    killGroup(child.pid);
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * verify: judge one learner file against one exercise's hidden suite.
+ * preflight (file, syntax) → vitest child (hidden suite, virtual time, seeded) → verdict.
+ */
+import { randomInt } from 'node:crypto';
+import type { Exercise } from '../catalog/catalog.ts';
+import { preflight } from './preflight.ts';
+import { runSuite } from './run-suite.ts';
+import { judge, type Verdict } from './verdict.ts';
+
+export interface VerifyRequest {
+  exercise: Exercise;
+  /** Absolute path of the file to judge. */
+  file: string;
+  /** How to show the file in messages (e.g. relative to the current directory). */
+  shownFile: string;
+  /** Replays a run; a fresh seed is drawn otherwise. */
+  seed?: number;
+}
+
+/** Seeds are drawn from a range that is easy to read and to type back. */
+export function freshSeed(): number {
+  return randomInt(1, 1_000_000);
+}
+
+export async function verify(request: VerifyRequest): Promise<Verdict> {
+  const { exercise, file, shownFile } = request;
+  const seed = request.seed ?? freshSeed();
+  const timeoutMs = exercise.timeoutSeconds * 1000;
+  const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
+  const problem = await preflight(file, shownFile);
+  if (problem) return judge({ ...base, preflight: problem });
+  const outcome = await runSuite({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs });
+  return judge({ ...base, preflight: null, outcome });
+}

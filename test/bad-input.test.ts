@@ -1,0 +1,64 @@
+/**
+ * Learner files that are broken in every way the verifier promises to handle: each gets a clear,
+ * failing verdict that says what is wrong, never a pass and never a hang. Real runs of the verifier
+ * (child process and all) against the retry-backoff exercise.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { verify } from '../src/verify/verify.ts';
+import type { Verdict } from '../src/verify/verdict.ts';
+import { tempDir } from './support/cli.ts';
+
+const fixtures = fileURLToPath(new URL('./fixtures/bad-input/', import.meta.url));
+const exercise = loadCatalog().byId.get('retry-backoff')!;
+
+async function judge(file: string, overrides: { timeoutSeconds?: number } = {}): Promise<Verdict> {
+  return verify({ exercise: { ...exercise, ...overrides }, file, shownFile: 'learner.ts', seed: 1 });
+}
+
+function failedMessages(verdict: Verdict): string {
+  return verdict.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.message}\n${c.detail ?? ''}`).join('\n');
+}
+
+describe.concurrent('a broken learner file gets a clear failing verdict', () => {
+  test.for([
+    ['exit-in-call.ts', /your code called process\.exit\(0\)/],
+    ['exit-at-load.ts', /process\.exit\(0\)/],
+    ['exit-swallowed.ts', /your code called process\.exit\(0\)/],
+    ['syntax-error.ts', /learner\.ts:2:\d+: syntax error/],
+    ['missing-export.ts', /does not export `retry`/],
+    ['throws-non-error.ts', /could not be loaded: the string "boom" \(not an Error\)/],
+    ['unhandled-rejection.ts', /error that nothing handled.*nobody handles me/],
+    ['leaves-timer.ts', /left 1 timer running.*\n.*setInterval/],
+    ['throws-non-error-in-call.ts', /not an Error/],
+    ['empty.ts', /learner\.ts is empty/],
+  ] as const)('%s', async ([name, message], { expect }) => {
+    const verdict = await judge(join(fixtures, name));
+    expect(verdict.passed).toBe(false);
+    expect(failedMessages(verdict)).toMatch(message);
+  });
+
+  test('a syntax error is shown with its line and a caret under the column', async ({ expect }) => {
+    const verdict = await judge(join(fixtures, 'syntax-error.ts'));
+    expect(verdict.checks).toHaveLength(1);
+    expect(verdict.checks[0]!.detail).toContain('2 |   const x = (op;');
+    expect(verdict.checks[0]!.detail).toMatch(/\n\s+\|\s+\^$/);
+  });
+
+  test('an infinite loop is cut by the timeout, naming the check that was running', async ({ expect }) => {
+    const verdict = await judge(join(fixtures, 'infinite-loop.ts'), { timeoutSeconds: 6 });
+    expect(verdict.passed).toBe(false);
+    expect(failedMessages(verdict)).toMatch(/timed out after 6 s while checking ".+": is there an infinite loop/);
+  });
+
+  test('a missing file and a binary file are named, not run', async ({ expect }) => {
+    const dir = tempDir();
+    expect(failedMessages(await judge(join(dir, 'nope.ts')))).toMatch(/learner\.ts does not exist/);
+    const binary = join(dir, 'binary.ts');
+    writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0x01]));
+    expect(failedMessages(await judge(binary))).toMatch(/binary file/);
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * The CLI end to end, as a learner uses it: the real launcher in a fresh directory.
+ * next → verify fails → the reference copied in → verify passes → progress saved → next moves on.
+ */
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { chapterSlug } from '../src/catalog/chapters.ts';
+import { learnDs, tempDir } from './support/cli.ts';
+
+const catalog = loadCatalog();
+const [first, second] = catalog.exercises;
+/** The first exercise's file, relative to the folder holding the workspace. */
+const firstRel = join('learn-ds', chapterSlug(first!.chapterInfo), first!.file);
+const firstFile = (root: string) => join(root, firstRel);
+
+describe('a learner\'s first session', () => {
+  const dir = tempDir();
+  const progressFile = join(dir, 'learn-ds', '.learn-ds', 'progress.json');
+  const readProgress = () => JSON.parse(readFileSync(progressFile, 'utf8'));
+
+  test('list works before there is a workspace', async () => {
+    const r = await learnDs(dir, ['list']);
+    expect(r.exitCode).toBe(0);
+    for (const e of catalog.exercises) expect(r.stdout).toContain(e.id);
+  });
+
+  test('next creates the workspace, scaffolds the first exercise and prints its statement', async () => {
+    const r = await learnDs(dir, ['next']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Created your workspace in learn-ds/');
+    expect(r.stdout).toContain(first!.title);
+    expect(r.stdout).toContain(`Your file: ${firstRel}`);
+    expect(readFileSync(firstFile(dir), 'utf8')).toBe(readFileSync(first!.starterPath, 'utf8'));
+    expect(existsSync(join(dir, 'learn-ds', 'tsconfig.json'))).toBe(true);
+    expect(readProgress().current).toBe(first!.id);
+  });
+
+  test('verify fails on the starter, with the seed and the replay command', async () => {
+    const r = await learnDs(dir, ['verify']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toMatch(/✗ /);
+    expect(r.stdout).toMatch(new RegExp(`seed \\d+ · replay this exact run: npx learn-ds verify ${first!.id} --seed \\d+`));
+  });
+
+  test('verify --json prints the verdict as JSON', async () => {
+    const r = await learnDs(dir, ['verify', '--json', '--seed', '7']);
+    expect(r.exitCode).toBe(1);
+    const verdict = JSON.parse(r.stdout);
+    expect(verdict).toMatchObject({ exercise: first!.id, passed: false, seed: 7 });
+    for (const check of verdict.checks) expect(Object.keys(check)).toEqual(['name', 'passed', 'message']);
+  });
+
+  test('the solution stays locked until a pass', async () => {
+    const r = await learnDs(dir, ['solution']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('unlocks once you pass it');
+  });
+
+  test('hints come one at a time and are remembered', async () => {
+    const one = await learnDs(dir, ['hint']);
+    expect(one.stdout).toContain(`Hint 1 of ${first!.hints.length}`);
+    const two = await learnDs(dir, ['hint']);
+    expect(two.stdout).toContain(`Hint 2 of ${first!.hints.length}`);
+    expect(readProgress().exercises[first!.id].hintsSeen).toBe(2);
+  });
+
+  test('verify passes with the reference solution, saves progress and says what is next', async () => {
+    copyFileSync(first!.solutionPath, firstFile(dir));
+    const r = await learnDs(dir, ['verify']);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/All \d+ checks passed/);
+    expect(r.stdout).toContain(`Next: npx learn-ds next → ${second!.title}`);
+    expect(readProgress().exercises[first!.id].status).toBe('passed');
+  });
+
+  test('the solution is then shown', async () => {
+    const r = await learnDs(dir, ['solution']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(readFileSync(first!.solutionPath, 'utf8').trim().split('\n')[0]);
+  });
+
+  test('next moves on, and progress and list show the pass', async () => {
+    const r = await learnDs(dir, ['next']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(second!.title);
+    expect(readProgress().current).toBe(second!.id);
+    expect((await learnDs(dir, ['progress'])).stdout).toContain(`Passed 1 of ${catalog.exercises.length} exercises`);
+    expect((await learnDs(join(dir, 'learn-ds'), ['list'])).stdout).toMatch(new RegExp(`${first!.id}.*✓ passed`));
+  });
+
+  test('reset restores the starter and keeps the learner\'s file as a backup', async () => {
+    const r = await learnDs(dir, ['reset', first!.id]);
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(firstFile(dir), 'utf8')).toBe(readFileSync(first!.starterPath, 'utf8'));
+    const backup = /Your version is kept at (.+)\./.exec(r.stdout)![1]!;
+    expect(readFileSync(join(dir, backup), 'utf8')).toBe(readFileSync(first!.solutionPath, 'utf8'));
+  });
+
+  test('a corrupt progress file is reported with its path and backed up, never reset', async () => {
+    writeFileSync(progressFile, '{"version": 1, "cur');
+    const r = await learnDs(dir, ['progress']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`cannot read its progress file ${progressFile}`);
+    const backup = /A copy of it is kept at (.+)\.\n/.exec(r.stderr)![1]!;
+    expect(readFileSync(backup, 'utf8')).toBe('{"version": 1, "cur');
+    expect(readFileSync(progressFile, 'utf8')).toBe('{"version": 1, "cur');
+    const fresh = await learnDs(dir, ['reset', '--progress']);
+    expect(fresh.exitCode).toBe(0);
+    expect((await learnDs(dir, ['progress'])).stdout).toContain('Passed 0 of');
+  });
+});
+
+describe('usage errors exit with 2 and say what to do', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = tempDir();
+    await learnDs(dir, ['next']);
+  });
+
+  test.each([
+    [['verify', first!.id.slice(0, -1)], `Did you mean "${first!.id}"?`],
+    [['show', '../etc/passwd'], 'is not an exercise id'],
+    [['verify', '--seed', 'abc'], 'the seed is a whole number'],
+    [['verify', first!.id, '--file', 'nope.ts'], 'nope.ts does not exist'],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+  ])('%j', async (args, message) => {
+    const r = await learnDs(dir, args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('commands that need a workspace say how to start one', async () => {
+    const r = await learnDs(tempDir(), ['hint']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('Run `npx learn-ds next` to start one');
+  });
+});
+
+describe('anywhere', () => {
+  test('verify ID --file PATH judges a file from any directory, without a workspace', async () => {
+    const r = await learnDs(tempDir(), ['verify', first!.id, '--file', first!.solutionPath, '--json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).passed).toBe(true);
+  });
+
+  test('--workspace DIR puts the workspace there', async () => {
+    const dir = tempDir();
+    const r = await learnDs(dir, ['--workspace', 'elsewhere', 'next']);
+    expect(r.exitCode).toBe(0);
+    expect(existsSync(join(dir, 'elsewhere', '.learn-ds', 'workspace.json'))).toBe(true);
+  });
+
+  test('bare learn-ds without a terminal prints the help', async () => {
+    const r = await learnDs(tempDir(), []);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('Usage: learn-ds');
+  });
+});

@@ -1,0 +1,31 @@
+// Runs the real learn-ds launcher in a directory, as a learner would, and captures what it says.
+import { mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const launcher = join(repoRoot, 'bin', 'learn-ds.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function learnDs(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [launcher, ...args], {
+    cwd,
+    reject: false,
+    stdin: 'ignore',
+    env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', ...env },
+    extendEnv: true,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** A fresh, empty directory (real path, so that paths printed by the CLI compare equal). */
+export function tempDir(prefix = 'learn-ds-test-'): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}

@@ -1,0 +1,59 @@
+// Finding, creating and laying out a workspace; scaffolding and resetting exercise files.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { packageRoot } from '../src/package-paths.ts';
+import {
+  createWorkspace, findWorkspace, learnerFile, newWorkspaceRoot, resetExercise, scaffoldExercise, workspaceTsconfig,
+} from '../src/workspace/workspace.ts';
+import { tempDir } from './support/cli.ts';
+
+const exercise = loadCatalog().byId.get('retry-backoff')!;
+
+describe('workspace', () => {
+  test('is found from inside it, from the folder holding ./learn-ds, by option and by environment', async () => {
+    const top = tempDir();
+    const ws = await createWorkspace(join(top, 'learn-ds'));
+    const deep = join(ws.root, '27-downstream-resiliency');
+    mkdirSync(deep);
+    expect(findWorkspace(deep, undefined, {})?.root).toBe(ws.root);
+    expect(findWorkspace(top, undefined, {})?.root).toBe(ws.root);
+    expect(findWorkspace('/', join(top, 'learn-ds'), {})?.root).toBe(ws.root);
+    expect(findWorkspace('/', undefined, { LEARN_DS_WORKSPACE: ws.root })?.root).toBe(ws.root);
+    expect(findWorkspace(tempDir(), undefined, {})).toBeUndefined();
+  });
+
+  test('a new workspace goes to ./learn-ds unless a folder is named', () => {
+    expect(newWorkspaceRoot('/home/me', undefined, {})).toBe('/home/me/learn-ds');
+    expect(newWorkspaceRoot('/home/me', 'ws', {})).toBe('/home/me/ws');
+    expect(newWorkspaceRoot('/home/me', undefined, { LEARN_DS_WORKSPACE: '/tmp/w' })).toBe('/tmp/w');
+  });
+
+  test('lays learner files out by chapter', async () => {
+    const ws = await createWorkspace(tempDir());
+    expect(learnerFile(ws, exercise)).toBe(join(ws.root, '27-downstream-resiliency', 'retry-backoff.ts'));
+  });
+
+  test('carries a strict tsconfig that resolves Node types and learn-ds modules from the package', async () => {
+    const ws = await createWorkspace(tempDir());
+    const config = JSON.parse(readFileSync(join(ws.root, 'tsconfig.json'), 'utf8'));
+    expect(config.compilerOptions.strict).toBe(true);
+    const typeRoot = join(ws.root, config.compilerOptions.typeRoots[0]);
+    expect(existsSync(join(typeRoot, 'node', 'package.json'))).toBe(true);
+    expect(JSON.parse(workspaceTsconfig(join(packageRoot, 'learn-ds'))).compilerOptions.typeRoots).toEqual(['../node_modules/@types']);
+  });
+
+  test('scaffolding never overwrites the learner file; reset restores the starter and backs theirs up', async () => {
+    const ws = await createWorkspace(tempDir());
+    const { file, created } = await scaffoldExercise(ws, exercise);
+    expect(created).toBe(true);
+    writeFileSync(file, '// my work\n');
+    expect((await scaffoldExercise(ws, exercise)).created).toBe(false);
+    expect(readFileSync(file, 'utf8')).toBe('// my work\n');
+    const { backup } = await resetExercise(ws, exercise);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(exercise.starterPath, 'utf8'));
+    expect(readFileSync(backup!, 'utf8')).toBe('// my work\n');
+    expect((await resetExercise(ws, exercise)).backup).toBeNull();
+  });
+});
