@@ -38,14 +38,14 @@ describe('a learner\'s first session', () => {
   });
 
   test('verify fails on the starter, with the seed and the replay command', async () => {
-    const r = await learnDs(dir, ['verify']);
+    const r = await learnDs(dir, ['verify', '--timeout', '60']);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/✗ /);
     expect(r.stdout).toMatch(new RegExp(`seed \\d+ · replay this exact run: npx learn-ds verify ${first!.id} --seed \\d+`));
   });
 
   test('verify --json prints the verdict as JSON', async () => {
-    const r = await learnDs(dir, ['verify', '--json', '--seed', '7']);
+    const r = await learnDs(dir, ['verify', '--json', '--seed', '7', '--timeout', '60']);
     expect(r.exitCode).toBe(1);
     const verdict = JSON.parse(r.stdout);
     expect(verdict).toMatchObject({ exercise: first!.id, passed: false, seed: 7 });
@@ -68,7 +68,7 @@ describe('a learner\'s first session', () => {
 
   test('verify passes with the reference solution, saves progress and says what is next', async () => {
     copyFileSync(first!.solutionPath, firstFile(dir));
-    const r = await learnDs(dir, ['verify']);
+    const r = await learnDs(dir, ['verify', '--timeout', '60']);
     expect(r.exitCode, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/All \d+ checks passed/);
     expect(r.stdout).toContain(`Next: npx learn-ds next → ${second!.title}`);
@@ -123,6 +123,7 @@ describe('usage errors exit with 2 and say what to do', () => {
     [['verify', first!.id.slice(0, -1)], `Did you mean "${first!.id}"?`],
     [['show', '../etc/passwd'], 'is not an exercise id'],
     [['verify', '--seed', 'abc'], 'the seed is a whole number'],
+    [['verify', '--timeout', '0'], 'the timeout is a number of seconds'],
     [['verify', first!.id, '--file', 'nope.ts'], 'nope.ts does not exist'],
     [['frobnicate'], "unknown command 'frobnicate'"],
   ])('%j', async (args, message) => {
@@ -140,7 +141,7 @@ describe('usage errors exit with 2 and say what to do', () => {
 
 describe('anywhere', () => {
   test('verify ID --file PATH judges a file from any directory, without a workspace', async () => {
-    const r = await learnDs(tempDir(), ['verify', first!.id, '--file', first!.solutionPath, '--json']);
+    const r = await learnDs(tempDir(), ['verify', first!.id, '--file', first!.solutionPath, '--json', '--timeout', '60']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).passed).toBe(true);
   });

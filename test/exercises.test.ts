@@ -29,7 +29,7 @@ function failures(verdict: Verdict): string {
 }
 
 // Each check spawns a vitest child that mostly waits on start-up, so a few run side by side.
-describe.concurrent.each(catalog.exercises.map((e) => [e.id, { ...e, timeoutSeconds: SELF_TEST_TIMEOUT_SECONDS }] as const))('%s', (_id, exercise) => {
+describe.concurrent.each(catalog.exercises.map((e) => [e.id, e] as const))('%s', (_id, exercise) => {
   test('ships a statement, starter, hidden suite, reference, at least 3 hints and 5 mutants', ({ expect }) => {
     const readme = readFileSync(exercise.readmePath, 'utf8');
     expect(readme.startsWith(`# ${exercise.title}\n`), 'README.md starts with "# <title>"').toBe(true);
@@ -42,13 +42,13 @@ describe.concurrent.each(catalog.exercises.map((e) => [e.id, { ...e, timeoutSeco
   });
 
   test.for(SEEDS)('the reference solution passes (seed %i)', async (seed, { expect }) => {
-    const verdict = await verify({ exercise, file: exercise.solutionPath, shownFile: 'reference', seed });
+    const verdict = await verify({ exercise, file: exercise.solutionPath, shownFile: 'reference', seed, timeoutSeconds: SELF_TEST_TIMEOUT_SECONDS });
     expect(verdict.passed, failures(verdict)).toBe(true);
     expect(verdict.checks.length).toBeGreaterThan(3);
   });
 
   test('the starter fails', async ({ expect }) => {
-    const verdict = await verify({ exercise, file: exercise.starterPath, shownFile: 'starter', seed: 1 });
+    const verdict = await verify({ exercise, file: exercise.starterPath, shownFile: 'starter', seed: 1, timeoutSeconds: SELF_TEST_TIMEOUT_SECONDS });
     expect(verdict.passed).toBe(false);
     // The starter loads fine: it fails on behaviour, not on a missing export or a syntax error.
     expect(verdict.checks[0]?.passed, failures(verdict)).toBe(true);
@@ -56,7 +56,7 @@ describe.concurrent.each(catalog.exercises.map((e) => [e.id, { ...e, timeoutSeco
 
   describe.each(mutantsOf(exercise.dir).map((m) => [m.name, m] as const))('mutant %s', (_name, mutant) => {
     test.for(SEEDS.slice(0, 2))(`fails and names the mistake: ${mutant.mistake} (seed %i)`, async (seed, { expect }) => {
-      const verdict = await verify({ exercise, file: mutant.file, shownFile: mutant.name, seed });
+      const verdict = await verify({ exercise, file: mutant.file, shownFile: mutant.name, seed, timeoutSeconds: SELF_TEST_TIMEOUT_SECONDS });
       expect(verdict.passed, `mutant ${mutant.name} passed: the hidden suite misses "${mutant.mistake}"`).toBe(false);
       expect(verdict.checks[0]?.passed, `mutant ${mutant.name} does not even load:\n${failures(verdict)}`).toBe(true);
       expect(failures(verdict).toLowerCase(), `no failure mentions "${mutant.expect}"`).toContain(mutant.expect.toLowerCase());

@@ -13,6 +13,13 @@ export interface VerifyOptions {
   file?: string;
   json?: boolean;
   seed?: number;
+  timeout?: number;
+}
+
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!(seconds >= 1 && seconds <= 600)) throw new InvalidArgumentError('the timeout is a number of seconds from 1 to 600, e.g. --timeout 30');
+  return seconds;
 }
 
 function parseSeed(value: string): number {
@@ -41,7 +48,13 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   }
 
   const { verify } = await import('../verify/verify.ts');
-  const verdict = await verify({ exercise, file, shownFile: shown(file), ...(options.seed === undefined ? {} : { seed: options.seed }) });
+  const verdict = await verify({
+    exercise,
+    file,
+    shownFile: shown(file),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
+  });
   if (verdict.interrupted) {
     if (!options.json) print(style.yellow('Interrupted: nothing was recorded.'));
     return 130;
@@ -75,6 +88,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('-f, --file <path>', 'judge this file instead of the one in your workspace (works from any directory)')
     .option('--json', 'print the verdict as JSON: {"exercise", "passed", "checks": [{"name", "passed", "message"}], "seed"}')
     .option('--seed <n>', 'replay a run: the seed of every random choice of the hidden tests', parseSeed)
+    .option('--timeout <seconds>', "hard limit of the whole run (default: the exercise's, usually 10 s)", parseTimeout)
     .description('run the hidden tests on your file; a pass is saved in your progress. Exit code 0 pass, 1 fail, 2 usage error')
     .addHelpText('after', `\nExamples:\n  $ ${CMD} verify\n  $ ${CMD} verify retry-backoff --seed 4711\n  $ ${CMD} verify token-bucket --file ./my-bucket.ts --json`)
     .action(async (id: string | undefined, options: VerifyOptions) => {

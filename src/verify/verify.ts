@@ -16,6 +16,8 @@ export interface VerifyRequest {
   shownFile: string;
   /** Replays a run; a fresh seed is drawn otherwise. */
   seed?: number;
+  /** Hard limit of the whole run, in seconds; the exercise's own limit otherwise. */
+  timeoutSeconds?: number;
 }
 
 /** Seeds are drawn from a range that is easy to read and to type back. */
@@ -26,7 +28,7 @@ export function freshSeed(): number {
 export async function verify(request: VerifyRequest): Promise<Verdict> {
   const { exercise, file, shownFile } = request;
   const seed = request.seed ?? freshSeed();
-  const timeoutMs = exercise.timeoutSeconds * 1000;
+  const timeoutMs = (request.timeoutSeconds ?? exercise.timeoutSeconds) * 1000;
   const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
   const problem = await preflight(file, shownFile);
   if (problem) return judge({ ...base, preflight: problem });

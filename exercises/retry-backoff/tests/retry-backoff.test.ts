@@ -12,6 +12,7 @@ import {
   useVirtualTime,
   virtualNow,
   type Settled,
+  show,
 } from '../../../src/verify/harness/index.ts';
 import type { RetryOptions } from '../../../solutions/retry-backoff.ts';
 import { retry } from './subject.ts';
@@ -64,7 +65,7 @@ class ScriptedOp {
   }
 
   attempts(): string {
-    return this.calls.map((c) => describeValue(c.attempt)).join(', ');
+    return this.calls.map((c) => show(c.attempt)).join(', ');
   }
 }
 
@@ -73,20 +74,10 @@ function alwaysFailing(afterMs = 0): ScriptedOp {
   return new ScriptedOp((n) => ({ kind: 'reject', error: new Error(`attempt ${n} failed`), afterMs }));
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 function describeSettled(s: Settled<unknown>): string {
   switch (s.status) {
     case 'fulfilled':
-      return `resolved with ${describeValue(s.value)} at ${s.atMs} ms`;
+      return `resolved with ${show(s.value)} at ${s.atMs} ms`;
     case 'rejected':
       return `rejected with ${describeThrown(s.reason)} at ${s.atMs} ms`;
     case 'hung':
@@ -115,7 +106,7 @@ function start(
   }
   check(
     result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as { then?: unknown }).then === 'function'),
-    `retry() returned ${describeValue(result)}; expected a promise`,
+    `retry() returned ${show(result)}; expected a promise`,
   );
   return Promise.resolve(result);
 }
@@ -191,7 +182,7 @@ test('returns the value of the first attempt that succeeds, and calls op no more
   const value1 = { id: 'first' };
   const once = new ScriptedOp(() => ({ kind: 'resolve', value: value1 }));
   const s1 = await settle(start(once.op, { maxAttempts: 3, ...ATTEMPT_OPTIONS }));
-  check(s1.status === 'fulfilled' && s1.value === value1, () => `op(1) resolved with ${describeValue(value1)}, but retry ${describeSettled(s1)}; expected that same value`);
+  check(s1.status === 'fulfilled' && s1.value === value1, () => `op(1) resolved with ${show(value1)}, but retry ${describeSettled(s1)}; expected that same value`);
   check(s1.atMs === 0, `op(1) succeeded at once, but retry resolved only at ${s1.atMs} ms; expected it to resolve without any wait`);
   check(once.count === 1, `op(1) succeeded, yet op was called ${once.count} times; expected 1 call`);
 
@@ -202,7 +193,7 @@ test('returns the value of the first attempt that succeeds, and calls op no more
   const s3 = await settle(start(script.op, { maxAttempts: 5, ...ATTEMPT_OPTIONS }));
   check(
     s3.status === 'fulfilled' && s3.value === value3,
-    () => `attempts 1 and 2 failed and attempt 3 resolved with ${describeValue(value3)}, but retry ${describeSettled(s3)}; expected that same value`,
+    () => `attempts 1 and 2 failed and attempt 3 resolved with ${show(value3)}, but retry ${describeSettled(s3)}; expected that same value`,
   );
   await advance(60_000);
   check(script.count === 3, `attempt 3 succeeded, yet op was called ${script.count} times in all; expected no call after the first success`);
@@ -223,7 +214,7 @@ test('still makes attempt number maxAttempts, and returns its value if it succee
       s.status === 'fulfilled' && s.value === value,
       () =>
         `with maxAttempts = ${maxAttempts}, attempts before ${maxAttempts} failed and attempt ${maxAttempts} would have succeeded, ` +
-        `but retry ${describeSettled(s)} after ${script.count} call${script.count === 1 ? '' : 's'} of op; expected ${describeValue(value)}`,
+        `but retry ${describeSettled(s)} after ${script.count} call${script.count === 1 ? '' : 's'} of op; expected ${show(value)}`,
     );
   }
 });
@@ -281,7 +272,7 @@ test('rejects with non-Error values as they are (op rejecting with a string)', a
     const last = thrown[thrown.length - 1];
     check(
       s.status === 'rejected' && s.reason === last,
-      () => `op rejected with ${describeValue(last)} (not an Error) on its last attempt, but retry ${describeSettled(s)}; expected it to reject with that same value, as it is`,
+      () => `op rejected with ${show(last)} (not an Error) on its last attempt, but retry ${describeSettled(s)}; expected it to reject with that same value, as it is`,
     );
   }
 });
@@ -571,5 +562,5 @@ test('makes no further attempt once the signal is aborted while an attempt runs'
   controller.abort(new Error('cancelled'));
   await advance(60_000);
   check(script.count === 1, `the signal was aborted while attempt 1 was running, yet op was called again (${script.count} calls in all); expected no further attempt`);
-  check(t.settled !== undefined && !t.settled.ok, () => `the signal was aborted while attempt 1 was running and attempt 1 then failed, but retry ${t.settled ? `resolved with ${describeValue(t.settled.value)}` : 'never settled'}; expected it to reject`);
+  check(t.settled !== undefined && !t.settled.ok, () => `the signal was aborted while attempt 1 was running and attempt 1 then failed, but retry ${t.settled ? `resolved with ${show(t.settled.value)}` : 'never settled'}; expected it to reject`);
 });

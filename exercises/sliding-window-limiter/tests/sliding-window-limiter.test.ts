@@ -1,21 +1,9 @@
 import fc from 'fast-check';
 import { test, vi } from 'vitest';
-import { advance, check, describeThrown, fail, holds, useVirtualTime, virtualNow } from '../../../src/verify/harness/index.ts';
+import { advance, check, describeThrown, fail, holds, useVirtualTime, virtualNow, show } from '../../../src/verify/harness/index.ts';
 import { SlidingWindowLimiter } from './subject.ts';
 
 type Limiter = InstanceType<typeof SlidingWindowLimiter>;
-
-/** A value as the learner would want to read it. */
-function show(value: unknown): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(Number(value.toFixed(6))) : String(value);
-  if (typeof value === 'string') return `'${value}'`;
-  if (value === undefined) return 'undefined';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
 
 const requests = (n: number) => (n === 1 ? '1 request' : `${n} requests`);
 const pct = (fraction: number) => `${Math.round(fraction * 100)}%`;

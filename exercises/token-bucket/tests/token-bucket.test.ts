@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { test, vi } from 'vitest';
-import { advance, check, describeThrown, fail, holds, useVirtualTime } from '../../../src/verify/harness/index.ts';
+import { advance, check, describeThrown, fail, holds, useVirtualTime, show } from '../../../src/verify/harness/index.ts';
 import { TokenBucket } from './subject.ts';
 
 /** Refill arithmetic in floating point differs a little between correct implementations. */
@@ -8,17 +8,6 @@ const TOLERANCE = 1e-6;
 
 function near(actual: unknown, expected: number): boolean {
   return typeof actual === 'number' && Math.abs(actual - expected) <= TOLERANCE;
-}
-
-/** A value as the learner would want to read it: numbers rounded, anything else described. */
-function show(value: unknown): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(Number(value.toFixed(6))) : String(value);
-  if (value === undefined) return 'undefined';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 type Bucket = InstanceType<typeof TokenBucket>;

@@ -4,32 +4,13 @@
  * and a small simulator of processes exchanging messages that tracks happened-before directly.
  */
 import fc from 'fast-check';
-import { fail } from '../../../src/verify/harness/index.ts';
+import { fail, show } from '../../../src/verify/harness/index.ts';
 
 export type Clock = Record<string, number>;
 export type Order = 'before' | 'after' | 'equal' | 'concurrent';
 export const ORDERS: readonly Order[] = ['before', 'after', 'equal', 'concurrent'];
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-/** A value as one would write it in TypeScript: `{ alice: 2, 'db-1': 1 }`, `'before'`, `NaN`. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'function') return 'a function';
-  if (typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return `the array [${value.map(show).join(', ')}]`;
-  if (value instanceof Map) return 'a Map';
-  if (value instanceof Set) return 'a Set';
-  const record = value as Record<string, unknown>;
-  const parts = Object.keys(record).map((k) => {
-    const inner = record[k];
-    const shown = inner !== null && typeof inner === 'object' ? '{…}' : show(inner);
-    return `${IDENTIFIER.test(k) ? k : `'${k}'`}: ${shown}`;
-  });
-  return parts.length === 0 ? '{}' : `{ ${parts.join(', ')} }`;
-}
+export { show };
 
 /** Checks that a learner's result is a clock (an object of whole numbers ≥ 0) and returns it. */
 export function asClock(value: unknown, callText: string | (() => string)): Clock {

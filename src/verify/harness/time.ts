@@ -31,10 +31,21 @@ export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => realSetImmediate(resolve));
 }
 
-/** Moves the clock forward by `ms`, firing due timers and the promise callbacks they trigger. */
+/**
+ * Moves the clock forward by `ms`, firing due timers one at a time and letting the promise callbacks
+ * each one triggers run before the next. (Timer by timer with a probe timer marking the target,
+ * rather than vitest's async advance, which waits a real millisecond for every timer it fires.)
+ */
 export async function advance(ms: number): Promise<void> {
-  await vi.advanceTimersByTimeAsync(ms);
+  let reached = false;
+  setTimeout(() => {
+    reached = true;
+  }, ms);
   await flushMicrotasks();
+  while (!reached) {
+    vi.advanceTimersToNextTimer();
+    await flushMicrotasks();
+  }
 }
 
 export type Settled<T> =
@@ -58,7 +69,7 @@ export async function settle<T>(promise: Promise<T>, limitMs = 24 * 3600_000): P
     if (outcome) return outcome;
     if (vi.getTimerCount() === 0) return { status: 'hung', why: 'no-timers', atMs: virtualNow() };
     if (virtualNow() >= deadline) return { status: 'hung', why: 'time-limit', atMs: virtualNow() };
-    await vi.advanceTimersToNextTimerAsync();
+    vi.advanceTimersToNextTimer();
   }
 }
 
