@@ -2,12 +2,13 @@
  * The CLI end to end, as a learner uses it: the real launcher in a fresh directory.
  * next → verify fails → the reference copied in → verify passes → progress saved → next moves on.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { chapterSlug } from '../src/catalog/chapters.ts';
-import { learnDs, tempDir } from './support/cli.ts';
+import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 
 const catalog = loadCatalog();
 const [first, second] = catalog.exercises;
@@ -157,5 +158,40 @@ describe('anywhere', () => {
     const r = await learnDs(tempDir(), []);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('Usage: learn-ds');
+  });
+});
+
+describe('Ctrl-C during verify', () => {
+  /** Processes whose environment names `file` as the learner file under test (Linux /proc). */
+  function processesJudging(file: string): number[] {
+    return readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/environ`, 'utf8').includes(`LEARN_DS_SUBJECT=${file}`);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
+
+  test.runIf(process.platform === 'linux')('stops the run, records nothing and leaves no process behind', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'spins.ts');
+    copyFileSync(join(repoRoot, 'test/fixtures/bad-input/infinite-loop.ts'), file);
+    const child = execa(process.execPath, [join(repoRoot, 'bin/learn-ds.js'), 'verify', 'retry-backoff', '--file', file, '--timeout', '60'], {
+      cwd: dir,
+      reject: false,
+      env: { NO_COLOR: '1', CI: 'true' },
+    });
+    // Wait until the hidden suite is running (the learner's file is being judged), then press Ctrl-C.
+    for (let i = 0; i < 200 && processesJudging(file).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(processesJudging(file).length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(String(result.stdout)).toContain('Interrupted: nothing was recorded.');
+    expect(processesJudging(file)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { PreflightProblem } from './preflight.ts';
-import type { RawError, RawReport, RawTest } from './protocol.ts';
+import type { RawError, RawTest } from './protocol.ts';
 import type { SuiteOutcome } from './run-suite.ts';
 
 export interface Check {
