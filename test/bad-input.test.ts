@@ -55,6 +55,11 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
     expect(failedMessages(verdict)).toMatch(/timed out after 6 s while checking ".+": is there an infinite loop/);
   });
 
+  test('code that prints megabytes is judged on what it does, not on its noise', async ({ expect }) => {
+    const verdict = await judge(join(fixtures, 'prints-megabytes.ts'));
+    expect(verdict.passed, failedMessages(verdict)).toBe(true);
+  });
+
   test('a missing file and a binary file are named, not run', async ({ expect }) => {
     const dir = tempDir();
     expect(failedMessages(await judge(join(dir, 'nope.ts')))).toMatch(/learner\.ts does not exist/);

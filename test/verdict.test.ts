@@ -20,7 +20,7 @@ function report(over: Partial<RawReport> = {}): RawReport {
 }
 
 function outcome(over: Partial<SuiteOutcome> = {}): SuiteOutcome {
-  return { report: report(), exitCode: 0, signal: undefined, timedOut: false, interrupted: false, outputTail: '', runningTest: undefined, wallMs: 1, ...over };
+  return { report: report(), exitCode: 0, signal: undefined, timedOut: false, interrupted: false, outputTail: '', runningTest: undefined, ...over };
 }
 
 const run = (o: Partial<SuiteOutcome>) => judge({ ...base, preflight: null, outcome: outcome(o) });

@@ -2,7 +2,7 @@
  * Runs one hidden suite in a child process (vitest through execa) and collects what it reported.
  * The child is its own process group, so a timeout or Ctrl-C ends it and anything it started.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -29,13 +29,27 @@ export interface SuiteOutcome {
   outputTail: string;
   /** The check that was running when the child ended, when it ended without a report. */
   runningTest: string | undefined;
-  wallMs: number;
 }
 
 const vitestEntry = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 // From the package root, not import.meta.url: this module may run from the launcher's bundle.
 const hiddenConfig = join(srcDir, 'verify', 'hidden.config.ts');
 const OUTPUT_TAIL = 4_000;
+
+/** The last `bytes` of a file: learner code may print megabytes, of which only the end matters. */
+async function readTail(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return '';
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -49,7 +63,9 @@ function killGroup(pid: number | undefined): void {
 export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
   const scratch = await mkdtemp(join(tmpdir(), 'learn-ds-verify-'));
   const reportFile = join(scratch, 'report.json');
-  const started = performance.now();
+  // Output goes to files rather than memory, so a learner printing megabytes costs disk, not a crash.
+  const stdoutFile = join(scratch, 'stdout.log');
+  const stderrFile = join(scratch, 'stderr.log');
   const child = execa(process.execPath, [vitestEntry, 'run', '--config', hiddenConfig], {
     cwd: request.exerciseDir,
     env: {
@@ -66,10 +82,8 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
     detached: true,
     reject: false,
     stdin: 'ignore',
-    all: true,
-    // Learner code may print megabytes; keep only what explains a crash.
-    maxBuffer: 1_000_000,
-    stripFinalNewline: true,
+    stdout: { file: stdoutFile },
+    stderr: { file: stderrFile },
   });
 
   let timedOut = false;
@@ -87,7 +101,6 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
 
   try {
     const result = await child;
-    const all = typeof result.all === 'string' ? result.all : '';
     let report: RawReport | null = null;
     try {
       report = JSON.parse(await readFile(reportFile, 'utf8')) as RawReport;
@@ -102,8 +115,8 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
       signal: result.signal ?? undefined,
       timedOut,
       interrupted,
-      outputTail: all.slice(-OUTPUT_TAIL),
-      wallMs: performance.now() - started,
+      // A crash's explanation is at the end of stderr, so that comes last.
+      outputTail: `${await readTail(stdoutFile, OUTPUT_TAIL / 2)}\n${await readTail(stderrFile, OUTPUT_TAIL / 2)}`.trim(),
     };
   } finally {
     clearTimeout(timer);
