@@ -7,6 +7,7 @@ import { packageRoot } from '../src/package-paths.ts';
 import {
   createWorkspace, findWorkspace, learnerFile, newWorkspaceRoot, resetExercise, scaffoldExercise, workspaceTsconfig,
 } from '../src/workspace/workspace.ts';
+import { backupFile } from '../src/workspace/fs-safe.ts';
 import { tempDir } from './support/cli.ts';
 
 const exercise = loadCatalog().byId.get('retry-backoff')!;
@@ -55,5 +56,19 @@ describe('workspace', () => {
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(exercise.starterPath, 'utf8'));
     expect(readFileSync(backup!, 'utf8')).toBe('// my work\n');
     expect((await resetExercise(ws, exercise)).backup).toBeNull();
+  });
+});
+
+describe('backups', () => {
+  test('never overwrite one another, even within one millisecond', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'mine.ts');
+    const targets = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(file, `version ${i}`);
+      targets.add(await backupFile(file, join(dir, 'backups')));
+    }
+    expect(targets.size).toBe(5);
+    expect([...targets].map((t) => readFileSync(t, 'utf8')).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `version ${i}`));
   });
 });

@@ -1,4 +1,5 @@
 /** File writes that never leave a half-written file behind, and backups that never overwrite. */
+import { constants } from 'node:fs';
 import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -18,7 +19,14 @@ export function fileStamp(date = new Date()): string {
 /** Copies `file` into `backupDir` under a new, time-stamped name and returns that path. */
 export async function backupFile(file: string, backupDir: string): Promise<string> {
   await mkdir(backupDir, { recursive: true });
-  const target = join(backupDir, `${fileStamp()}-${basename(file)}`);
-  await copyFile(file, target);
-  return target;
+  const stamp = fileStamp();
+  for (let n = 1; ; n++) {
+    const target = join(backupDir, `${stamp}${n > 1 ? `-${n}` : ''}-${basename(file)}`);
+    try {
+      await copyFile(file, target, constants.COPYFILE_EXCL);
+      return target;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
