@@ -1,5 +1,5 @@
 // The catalog: manifests validated with errors that name the file, exercises in book order.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
@@ -49,6 +49,9 @@ describe('loadCatalog', () => {
       const dir = join(root, (m as { id: string }).id);
       mkdirSync(dir);
       writeFileSync(join(dir, 'exercise.json'), JSON.stringify(m));
+      writeFileSync(join(dir, 'README.md'), '# x\n');
+      writeFileSync(join(dir, 'starter.ts'), 'export {};\n');
+      writeFileSync(join(root, `${(m as { id: string }).id}.ts`), 'export {};\n');
     }
     return root;
   }
@@ -72,6 +75,12 @@ describe('loadCatalog', () => {
   test('two exercises may not share a learner file in one chapter', () => {
     const root = fakeExercises([{ ...valid, id: 'a' }, { ...valid, id: 'b' }]);
     expect(() => loadCatalog(root, root)).toThrow(/file "demo\.ts" is also used by "a"/);
+  });
+
+  test('an exercise without its starter is an error naming what is missing', () => {
+    const root = fakeExercises([{ ...valid }]);
+    rmSync(join(root, 'demo', 'starter.ts'));
+    expect(() => loadCatalog(root, root)).toThrow(/demo\/exercise\.json: the exercise has no .*demo\/starter\.ts/);
   });
 
   test('the shipped catalog loads', () => {

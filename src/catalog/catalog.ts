@@ -34,14 +34,18 @@ export function loadCatalog(exercisesDir = defaultExercisesDir, solutionsDir = d
     if (manifest.id !== entry.name) {
       throw new ManifestError(`${file}: id "${manifest.id}" differs from its folder name "${entry.name}"`);
     }
-    manifests.push({
+    const exercise = {
       ...manifest,
       chapterInfo: CHAPTERS.get(manifest.chapter.number)!,
       dir,
       readmePath: join(dir, 'README.md'),
       starterPath: join(dir, 'starter.ts'),
       solutionPath: join(solutionsDir, `${manifest.id}.ts`),
-    });
+    };
+    for (const needed of [exercise.readmePath, exercise.starterPath, exercise.solutionPath]) {
+      if (!existsSync(needed)) throw new ManifestError(`${file}: the exercise has no ${needed}`);
+    }
+    manifests.push(exercise);
   }
   const files = new Map<string, string>();
   for (const m of manifests) {
