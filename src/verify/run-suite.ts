@@ -66,6 +66,17 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
   // Output goes to files rather than memory, so a learner printing megabytes costs disk, not a crash.
   const stdoutFile = join(scratch, 'stdout.log');
   const stderrFile = join(scratch, 'stderr.log');
+  // Listen before spawning: a Ctrl-C that lands between the spawn and the listener would
+  // otherwise end this process with the default action and leave the child running.
+  let timedOut = false;
+  let interrupted = false;
+  let childPid: number | undefined;
+  const onSignal = () => {
+    interrupted = true;
+    killGroup(childPid);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const child = execa(process.execPath, [vitestEntry, 'run', '--config', hiddenConfig], {
     cwd: request.exerciseDir,
     env: {
@@ -85,19 +96,12 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
     stdout: { file: stdoutFile },
     stderr: { file: stderrFile },
   });
-
-  let timedOut = false;
-  let interrupted = false;
+  childPid = child.pid;
+  if (interrupted) killGroup(childPid);
   const timer = setTimeout(() => {
     timedOut = true;
-    killGroup(child.pid);
+    killGroup(childPid);
   }, request.timeoutMs);
-  const onSignal = () => {
-    interrupted = true;
-    killGroup(child.pid);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
   try {
     const result = await child;
@@ -122,7 +126,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    killGroup(child.pid);
+    killGroup(childPid);
     await rm(scratch, { recursive: true, force: true });
   }
 }

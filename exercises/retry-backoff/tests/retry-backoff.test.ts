@@ -13,6 +13,7 @@ import {
   virtualNow,
   type Settled,
   show,
+  describeSettled,
 } from '../../../src/verify/harness/index.ts';
 import type { RetryOptions } from '../../../solutions/retry-backoff.ts';
 import { retry } from './subject.ts';
@@ -72,19 +73,6 @@ class ScriptedOp {
 /** An op whose every call fails with a fresh Error after `afterMs` of virtual time. */
 function alwaysFailing(afterMs = 0): ScriptedOp {
   return new ScriptedOp((n) => ({ kind: 'reject', error: new Error(`attempt ${n} failed`), afterMs }));
-}
-
-function describeSettled(s: Settled<unknown>): string {
-  switch (s.status) {
-    case 'fulfilled':
-      return `resolved with ${show(s.value)} at ${s.atMs} ms`;
-    case 'rejected':
-      return `rejected with ${describeThrown(s.reason)} at ${s.atMs} ms`;
-    case 'hung':
-      return s.why === 'no-timers'
-        ? `never settled (still pending at ${s.atMs} ms with no timer scheduled: is a promise never resolved?)`
-        : `was still pending after ${s.atMs} ms of virtual time`;
-  }
 }
 
 /** Calls retry, turning a synchronous throw or a non-promise result into a message for the learner. */

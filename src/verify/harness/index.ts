@@ -2,6 +2,6 @@
 export { LearnerFailure, fail, check, describeThrown } from './failure.ts';
 export { loadSubject, SubjectError } from './subject.ts';
 export { suiteSeed, streamFor, prng, controlMathRandom } from './random.ts';
-export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, type Settled } from './time.ts';
+export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, describeSettled, type Settled } from './time.ts';
 export { holds, type HoldsOptions } from './property.ts';
 export { show } from './show.ts';

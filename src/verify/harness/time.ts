@@ -4,6 +4,8 @@
  * backoff is judged in microseconds and no test ever sleeps for real.
  */
 import { vi } from 'vitest';
+import { describeThrown } from './failure.ts';
+import { show } from './show.ts';
 
 // Captured before any test fakes timers: a real macrotask lets every pending microtask run.
 const realSetImmediate = globalThis.setImmediate;
@@ -70,6 +72,20 @@ export async function settle<T>(promise: Promise<T>, limitMs = 24 * 3600_000): P
     if (vi.getTimerCount() === 0) return { status: 'hung', why: 'no-timers', atMs: virtualNow() };
     if (virtualNow() >= deadline) return { status: 'hung', why: 'time-limit', atMs: virtualNow() };
     vi.advanceTimersToNextTimer();
+  }
+}
+
+/** How a promise settled, in words for a failure message. */
+export function describeSettled(s: Settled<unknown>): string {
+  switch (s.status) {
+    case 'fulfilled':
+      return `resolved with ${show(s.value)} at ${s.atMs} ms`;
+    case 'rejected':
+      return `rejected with ${describeThrown(s.reason)} at ${s.atMs} ms`;
+    case 'hung':
+      return s.why === 'no-timers'
+        ? `never settled (still pending at ${s.atMs} ms with no timer scheduled: is a promise never resolved?)`
+        : `was still pending after ${s.atMs} ms of virtual time`;
   }
 }
 
