@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 // Finding, creating and laying out a workspace; scaffolding and resetting exercise files.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +45,36 @@ describe('workspace', () => {
     expect(existsSync(join(typeRoot, 'node', 'package.json'))).toBe(true);
     expect(JSON.parse(workspaceTsconfig(join(packageRoot, 'learn-ds'))).compilerOptions.typeRoots).toEqual(['../node_modules/@types']);
   });
+
+  test('maps learn-ds/sim to the simulation kit, also in a workspace made before the kit existed', async () => {
+    const ws = await createWorkspace(tempDir());
+    const config = JSON.parse(readFileSync(join(ws.root, 'tsconfig.json'), 'utf8'));
+    const target = join(ws.root, config.compilerOptions.paths['learn-ds/sim'][0]);
+    expect(target).toBe(join(packageRoot, 'src', 'sim', 'index.ts'));
+    // An older workspace: its tsconfig gains the mapping and keeps the learner's own settings.
+    delete config.compilerOptions.paths;
+    config.compilerOptions.noUnusedLocals = true;
+    writeFileSync(join(ws.root, 'tsconfig.json'), JSON.stringify(config));
+    await createWorkspace(ws.root);
+    const upgraded = JSON.parse(readFileSync(join(ws.root, 'tsconfig.json'), 'utf8'));
+    expect(upgraded.compilerOptions.noUnusedLocals).toBe(true);
+    expect(upgraded.compilerOptions.paths['learn-ds/sim']).toEqual(config.compilerOptions.typeRoots.map((r: string) => r.replace('node_modules/@types', 'src/sim/index.ts')));
+  });
+
+  test('a learner file importing the simulation kit type-checks in the workspace', async () => {
+    const ws = await createWorkspace(tempDir());
+    writeFileSync(join(ws.root, 'node.ts'), [
+      "import type { NodeContext, SimNode } from 'learn-ds/sim';",
+      'export function createNode(ctx: NodeContext<{ type: string }>): SimNode<{ type: string }> {',
+      '  return { receive: (from, message) => ctx.send(from, { type: `${message.type}_ok` }) };',
+      '}',
+      '',
+    ].join('\n'));
+    const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = spawnSync(process.execPath, [tsc, '-p', ws.root], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  }, 30_000);
 
   test('scaffolding never overwrites the learner file; reset restores the starter and backs theirs up', async () => {
     const ws = await createWorkspace(tempDir());

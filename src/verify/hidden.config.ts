@@ -13,6 +13,8 @@ if (!exerciseDir) throw new Error(`${ENV.exerciseDir} is not set`);
 export default defineConfig({
   root: exerciseDir,
   cacheDir: here('../../node_modules/.cache/learn-ds-vite'),
+  // Learners import the simulation kit's types (and, if they like, its helpers) by this name.
+  resolve: { alias: { 'learn-ds/sim': here('../sim/index.ts') } },
   test: {
     include: ['tests/**/*.test.ts'],
     reporters: [here('./reporter.ts')],

@@ -12,6 +12,8 @@ import { backupFile, writeFileAtomic } from './fs-safe.ts';
 
 export const DEFAULT_WORKSPACE_NAME = 'learn-ds';
 export const WORKSPACE_ENV = 'LEARN_DS_WORKSPACE';
+/** The module name learners import the simulation kit by. */
+export const SIM_MODULE = 'learn-ds/sim';
 const STATE_DIR = '.learn-ds';
 const MARKER = 'workspace.json';
 
@@ -79,6 +81,8 @@ export function workspaceTsconfig(root: string): string {
       allowImportingTsExtensions: true,
       types: ['node'],
       typeRoots: [`${pkg}/node_modules/@types`],
+      // The simulation kit's types, for exercises whose nodes run in the simulator.
+      paths: { [SIM_MODULE]: [`${pkg}/src/sim/index.ts`] },
     },
     include: ['**/*.ts'],
   };
@@ -106,7 +110,26 @@ export async function createWorkspace(root: string): Promise<Workspace> {
   for (const [file, content] of files) {
     if (!existsSync(file)) await writeFileAtomic(file, content);
   }
+  await addSimPath(join(ws.root, 'tsconfig.json'));
   return ws;
+}
+
+/**
+ * Workspaces made before the simulation kit existed lack its path mapping: add it, keeping the
+ * rest of the learner's tsconfig as it is. A tsconfig that is not plain JSON is left alone.
+ */
+async function addSimPath(file: string): Promise<void> {
+  let config: { compilerOptions?: { paths?: Record<string, string[]> } };
+  try {
+    config = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return;
+  }
+  const options = config.compilerOptions;
+  if (!options || options.paths?.[SIM_MODULE]) return;
+  const pkg = toPosix(relative(dirname(file), packageRoot)) || '.';
+  options.paths = { ...options.paths, [SIM_MODULE]: [`${pkg}/src/sim/index.ts`] };
+  await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** Puts the starter file in place unless the learner already has a file there. Returns its path. */

@@ -5,3 +5,4 @@ export { suiteSeed, streamFor, prng, controlMathRandom } from './random.ts';
 export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, describeSettled, type Settled } from './time.ts';
 export { holds, type HoldsOptions } from './property.ts';
 export { show } from './show.ts';
+export { simulate, checkScenario, explainScenarioFailure, SCENARIOS_ENV, type ScenarioOptions } from './simulate.ts';

@@ -4,7 +4,10 @@
  * a test does not change the numbers another test sees.
  */
 import { vi } from 'vitest';
+import { hashString, prng } from '../../sim/random.ts';
 import { ENV } from '../protocol.ts';
+
+export { prng };
 
 /** Seed used when a suite runs outside the verifier (e.g. the project's own tests). */
 export const DEFAULT_SEED = 1;
@@ -16,31 +19,9 @@ export function suiteSeed(): number {
   return Number.isSafeInteger(seed) ? seed : DEFAULT_SEED;
 }
 
-/** FNV-1a over a string, to turn labels into seeds. */
-function hashLabel(label: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** mulberry32: small, fast and good enough to drive tests; returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random stream for one test, derived from the suite seed and the test's label. */
 export function streamFor(label: string): () => number {
-  return prng((suiteSeed() ^ hashLabel(label)) >>> 0);
+  return prng((suiteSeed() ^ hashString(label)) >>> 0);
 }
 
 /** Makes Math.random() return numbers from `source` until the test ends (the setup file restores it). */

@@ -1,0 +1,19 @@
+/**
+ * learn-ds's simulation kit: a deterministic world for distributed code (virtual clock, seeded
+ * network faults, partitions, crashes), clients with histories, checkers and timelines.
+ * Learners import its types: `import type { NodeContext } from 'learn-ds/sim'`.
+ */
+export type { NodeId, TimerId, DurableStorage, NodeContext, SimNode, NodeFactory, DropReason, TraceEvent } from './types.ts';
+export { Simulation, SimulationViolation, nodeIds, type SimulationOptions, type ClockSpec, type Invariant } from './simulation.ts';
+export { uniformLatency, spikyLatency, DEFAULT_NETWORK, type NetworkOptions } from './network.ts';
+export { startNemesis, type Nemesis, type NemesisOptions, type Fault } from './nemesis.ts';
+export { History, SimClient, type Operation, type Reply } from './history.ts';
+export {
+  checkLinearizable, registerModel, kvModel, describeNonLinearizable,
+  type Model, type LinearizabilityResult, type RegisterInput, type RegisterOutput, type KvInput,
+} from './checkers/linearizability.ts';
+export { checkConvergence, describeDivergence, type ConvergenceResult } from './checkers/convergence.ts';
+export { renderTimeline, type TimelineOptions } from './timeline.ts';
+export { summarize } from './format.ts';
+export { prng, streamOf, hashString, uniform, randomInt, shuffled } from './random.ts';
+export { firstFailure, seedsFrom, type SeedFailure } from './seeds.ts';

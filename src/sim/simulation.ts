@@ -1,0 +1,411 @@
+/**
+ * A deterministic world for distributed code: a virtual clock, an event queue, a seeded network that
+ * loses, delays, duplicates and reorders messages, partitions, crashes with durable storage, and
+ * invariants checked after every event. Same seed and same code give the identical trace, always.
+ */
+import { copyData } from './copy.ts';
+import { EventQueue } from './event-queue.ts';
+import { DEFAULT_NETWORK, Partitions, type NetworkOptions } from './network.ts';
+import { streamOf } from './random.ts';
+import type { DropReason, DurableStorage, NodeContext, NodeFactory, NodeId, SimNode, TimerId, TraceEvent } from './types.ts';
+
+/** A node's clock: local = offsetMs + trueTime × (1 + drift). */
+export interface ClockSpec {
+  offsetMs?: number;
+  /** e.g. 0.0001 runs 100 ppm fast; -0.0001 slow. */
+  drift?: number;
+}
+
+export interface SimulationOptions<M, N extends SimNode<M>> {
+  seed: number;
+  /** Node ids, or a count: 3 → n1, n2, n3. */
+  nodes: readonly NodeId[] | number;
+  factory: NodeFactory<M, N>;
+  network?: Partial<NetworkOptions>;
+  clocks?: Readonly<Record<NodeId, ClockSpec>>;
+  /** Record a trace for the timeline (default true; off for raw speed). */
+  trace?: boolean;
+  /** Events allowed at one instant before the run is declared stuck (default 100,000). */
+  maxEventsPerInstant?: number;
+}
+
+/** Why a scenario failed: an invariant broke, a node threw, or the run got stuck. */
+export class SimulationViolation extends Error {
+  override name = 'SimulationViolation';
+  constructor(
+    message: string,
+    readonly time: number,
+    readonly seed: number,
+    /** Nodes this violation is about, to centre the timeline on them. */
+    readonly nodes: readonly NodeId[] = [],
+  ) {
+    super(message);
+  }
+}
+
+type Event =
+  | { time: number; seq: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; duplicate: boolean }
+  | { time: number; seq: number; kind: 'timer'; node: NodeId; incarnation: number; id: TimerId; callback: () => void; cancelled: boolean }
+  | { time: number; seq: number; kind: 'action'; run: () => void };
+
+type TimerEvent = Extract<Event, { kind: 'timer' }>;
+
+interface Slot<N> {
+  id: NodeId;
+  up: boolean;
+  incarnation: number;
+  node: N | undefined;
+  storage: MapStorage;
+  random: () => number;
+  offsetMs: number;
+  drift: number;
+}
+
+class MapStorage implements DurableStorage {
+  readonly #data = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    const v = this.#data.get(key);
+    return v === undefined ? undefined : (copyData(v) as T);
+  }
+  set(key: string, value: unknown): void {
+    this.#data.set(key, copyData(value));
+  }
+  delete(key: string): void {
+    this.#data.delete(key);
+  }
+  keys(): string[] {
+    return [...this.#data.keys()];
+  }
+}
+
+export function nodeIds(nodes: readonly NodeId[] | number): NodeId[] {
+  return typeof nodes === 'number' ? Array.from({ length: nodes }, (_, i) => `n${i + 1}`) : [...nodes];
+}
+
+export type Invariant = () => string | undefined | void | false;
+
+export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
+  readonly seed: number;
+  readonly ids: readonly NodeId[];
+  readonly trace: TraceEvent[] = [];
+  /** The test's own random stream (scenario choices), separate from the network's. */
+  readonly random: () => number;
+  readonly partitions = new Partitions();
+  network: NetworkOptions;
+
+  readonly #queue = new EventQueue<Event>();
+  readonly #slots = new Map<NodeId, Slot<N>>();
+  readonly #clients = new Map<NodeId, (from: NodeId, message: M) => void>();
+  readonly #timers = new Map<TimerId, TimerEvent>();
+  readonly #invariants: Array<{ name: string; check: Invariant }> = [];
+  readonly #factory: NodeFactory<M, N>;
+  readonly #netRandom: () => number;
+  readonly #tracing: boolean;
+  readonly #maxPerInstant: number;
+  #now = 0;
+  #nextTimer = 1;
+  #sameInstant = 0;
+  #events = 0;
+
+  constructor(options: SimulationOptions<M, N>) {
+    this.seed = options.seed;
+    this.ids = nodeIds(options.nodes);
+    this.#factory = options.factory;
+    this.network = { ...DEFAULT_NETWORK, ...options.network };
+    this.#netRandom = streamOf(options.seed, 'network');
+    this.random = streamOf(options.seed, 'scenario');
+    this.#tracing = options.trace ?? true;
+    this.#maxPerInstant = options.maxEventsPerInstant ?? 100_000;
+    for (const id of this.ids) {
+      const clock = options.clocks?.[id] ?? {};
+      this.#slots.set(id, {
+        id, up: false, incarnation: 0, node: undefined, storage: new MapStorage(),
+        random: streamOf(options.seed, `node:${id}`), offsetMs: clock.offsetMs ?? 0, drift: clock.drift ?? 0,
+      });
+    }
+    for (const id of this.ids) this.#boot(this.#slots.get(id)!);
+  }
+
+  /** True (simulated) time in ms since the start. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Events processed so far. */
+  get events(): number {
+    return this.#events;
+  }
+
+  /** The node object of `id`, or undefined while it is crashed. */
+  node(id: NodeId): N | undefined {
+    return this.#slot(id).node;
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.#slot(id).up;
+  }
+
+  /** The nodes currently running. */
+  upNodes(): NodeId[] {
+    return this.ids.filter((id) => this.#slot(id).up);
+  }
+
+  /** `id`'s local clock reading at true time `t` (default now). */
+  localTime(id: NodeId, t = this.#now): number {
+    const s = this.#slot(id);
+    return s.offsetMs + t * (1 + s.drift);
+  }
+
+  storage(id: NodeId): DurableStorage {
+    return this.#slot(id).storage;
+  }
+
+  /** Checked after every event; a returned string is a violation, reported with the timeline. */
+  invariant(name: string, check: Invariant): void {
+    this.#invariants.push({ name, check });
+  }
+
+  /** An endpoint outside the cluster (a client): nodes can send to it, it sends with `sendFrom`. */
+  addClient(id: NodeId, receive: (from: NodeId, message: M) => void): void {
+    if (this.#slots.has(id) || this.#clients.has(id)) throw new Error(`endpoint ${id} already exists`);
+    this.#clients.set(id, receive);
+  }
+
+  /** Sends a message from a client (or on a node's behalf, from the test) through the network. */
+  sendFrom(from: NodeId, to: NodeId, message: M): void {
+    this.#send(from, to, message);
+  }
+
+  /** Runs `run` at true time `time` (or now, if that is past). */
+  at(time: number, run: () => void): void {
+    this.#queue.push({ time: Math.max(time, this.#now), seq: 0, kind: 'action', run });
+  }
+
+  after(delayMs: number, run: () => void): void {
+    this.at(this.#now + delayMs, run);
+  }
+
+  crash(id: NodeId): void {
+    const s = this.#slot(id);
+    if (!s.up) return;
+    s.up = false;
+    s.node = undefined;
+    s.incarnation++;
+    this.#record({ t: this.#now, kind: 'crash', node: id });
+  }
+
+  restart(id: NodeId): void {
+    const s = this.#slot(id);
+    if (s.up) return;
+    s.incarnation++;
+    this.#record({ t: this.#now, kind: 'restart', node: id });
+    this.#boot(s);
+  }
+
+  /** Nodes in different groups cannot talk (both ways) until `heal()`. */
+  partition(...groups: ReadonlyArray<readonly NodeId[]>): void {
+    this.partitions.split(groups);
+    this.#record({ t: this.#now, kind: 'partition', description: groups.map((g) => `{${g.join(',')}}`).join(' | ') });
+  }
+
+  /** Cuts one node off from every other. */
+  isolate(id: NodeId): void {
+    this.partition([id], this.ids.filter((x) => x !== id));
+  }
+
+  blockOneWay(from: NodeId, to: NodeId): void {
+    this.partitions.blockOneWay(from, to);
+    this.#record({ t: this.#now, kind: 'partition', description: `${from} → ${to} cut (one way)` });
+  }
+
+  heal(): void {
+    if (!this.partitions.active) return;
+    this.partitions.heal();
+    this.#record({ t: this.#now, kind: 'heal' });
+  }
+
+  /** Processes one event; false when nothing is left to do. */
+  step(): boolean {
+    const event = this.#queue.pop();
+    if (!event) return false;
+    this.#process(event);
+    return true;
+  }
+
+  /** Runs every event due up to true time `time`, then sets the clock to it. */
+  runUntil(time: number): void {
+    for (let next = this.#queue.peek(); next !== undefined && next.time <= time; next = this.#queue.peek()) {
+      this.#process(this.#queue.pop()!);
+    }
+    if (time > this.#now) this.#now = time;
+  }
+
+  runFor(ms: number): void {
+    this.runUntil(this.#now + ms);
+  }
+
+  /**
+   * Runs until `predicate` holds (checked now and after every event) or `withinMs` pass.
+   * Returns the true time at which it first held, or undefined.
+   */
+  runUntilTrue(predicate: () => boolean, withinMs: number): number | undefined {
+    const deadline = this.#now + withinMs;
+    if (predicate()) return this.#now;
+    for (let next = this.#queue.peek(); next !== undefined && next.time <= deadline; next = this.#queue.peek()) {
+      this.#process(this.#queue.pop()!);
+      if (predicate()) return this.#now;
+    }
+    this.#now = Math.max(this.#now, deadline);
+    return undefined;
+  }
+
+  /** Throws a violation (with this run's seed and time) from scenario code. */
+  violation(message: string, nodes: readonly NodeId[] = []): never {
+    throw new SimulationViolation(message, this.#now, this.seed, nodes);
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────
+
+  #slot(id: NodeId): Slot<N> {
+    const s = this.#slots.get(id);
+    if (!s) throw new Error(`no node "${id}" in this simulation (nodes: ${this.ids.join(', ')})`);
+    return s;
+  }
+
+  #record(event: TraceEvent): void {
+    if (this.#tracing) this.trace.push(event);
+  }
+
+  #boot(s: Slot<N>): void {
+    s.up = true;
+    const incarnation = s.incarnation;
+    const alive = () => s.up && s.incarnation === incarnation;
+    const peers = this.ids.filter((x) => x !== s.id);
+    const ctx: NodeContext<M> = {
+      id: s.id,
+      peers,
+      now: () => s.offsetMs + this.#now * (1 + s.drift),
+      send: (to, message) => {
+        if (alive()) this.#send(s.id, to, message);
+      },
+      setTimer: (delayMs, callback) => {
+        const id = this.#nextTimer++;
+        if (!alive()) return id;
+        if (!(delayMs >= 0)) throw new RangeError(`setTimer: delay must be a number ≥ 0, got ${String(delayMs)}`);
+        const event: TimerEvent = {
+          time: this.#now + delayMs / (1 + s.drift), seq: 0, kind: 'timer', node: s.id, incarnation, id, callback, cancelled: false,
+        };
+        this.#timers.set(id, event);
+        this.#queue.push(event);
+        return id;
+      },
+      cancelTimer: (timer) => {
+        const event = this.#timers.get(timer);
+        if (event) {
+          event.cancelled = true;
+          this.#timers.delete(timer);
+        }
+      },
+      random: s.random,
+      storage: s.storage,
+      log: (text) => {
+        if (alive()) this.#record({ t: this.#now, kind: 'log', node: s.id, text: String(text) });
+      },
+    };
+    this.#guard(s.id, 'starting', () => {
+      s.node = this.#factory(ctx);
+    });
+  }
+
+  #send(from: NodeId, to: NodeId, message: M): void {
+    if (!this.#slots.has(to) && !this.#clients.has(to)) {
+      throw new Error(`send to unknown node "${to}" (nodes: ${this.ids.join(', ')})`);
+    }
+    const copy = copyData(message);
+    if (this.partitions.blocks(from, to)) return this.#drop(from, to, copy, this.#now, 'partition');
+    const net = this.network;
+    if (net.loss > 0 && this.#netRandom() < net.loss) return this.#drop(from, to, copy, this.#now, 'loss');
+    const copies = net.duplicate > 0 && this.#netRandom() < net.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      const latency = Math.max(0, net.latency(this.#netRandom));
+      this.#queue.push({
+        time: this.#now + latency, seq: 0, kind: 'deliver', from, to,
+        message: i === 0 ? copy : copyData(copy), sentAt: this.#now, duplicate: i > 0,
+      });
+    }
+  }
+
+  #drop(from: NodeId, to: NodeId, message: unknown, sentAt: number, reason: DropReason): void {
+    this.#record({ t: this.#now, kind: 'drop', from, to, message, sentAt, reason });
+  }
+
+  #process(event: Event): void {
+    if (event.time > this.#now) {
+      this.#now = event.time;
+      this.#sameInstant = 0;
+    } else if (++this.#sameInstant > this.#maxPerInstant) {
+      const who = event.kind === 'timer' ? event.node : event.kind === 'deliver' ? event.to : undefined;
+      throw new SimulationViolation(
+        `more than ${this.#maxPerInstant} events happened at ${this.#now.toFixed(1)} ms without time passing` +
+          (who ? ` (the last one at ${who}): a timer of 0 ms that re-arms itself, or messages answered by more messages forever?` : ''),
+        this.#now, this.seed, who ? [who] : [],
+      );
+    }
+    this.#events++;
+    switch (event.kind) {
+      case 'deliver':
+        this.#deliver(event);
+        break;
+      case 'timer': {
+        if (event.cancelled) return;
+        this.#timers.delete(event.id);
+        const s = this.#slots.get(event.node)!;
+        if (!s.up || s.incarnation !== event.incarnation) return;
+        this.#record({ t: this.#now, kind: 'timer', node: event.node });
+        this.#guard(event.node, 'running a timer', event.callback);
+        break;
+      }
+      case 'action':
+        event.run();
+        break;
+    }
+    if (this.#invariants.length > 0) this.#checkInvariants();
+  }
+
+  #deliver(e: Extract<Event, { kind: 'deliver' }>): void {
+    if (this.partitions.blocks(e.from, e.to)) return this.#drop(e.from, e.to, e.message, e.sentAt, 'partition');
+    const client = this.#clients.get(e.to);
+    if (client) {
+      this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate: e.duplicate });
+      client(e.from, e.message as M);
+      return;
+    }
+    const s = this.#slots.get(e.to)!;
+    if (!s.up || !s.node) return this.#drop(e.from, e.to, e.message, e.sentAt, 'crashed');
+    this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate: e.duplicate });
+    const node = s.node;
+    this.#guard(e.to, `handling a message from ${e.from}`, () => node.receive(e.from, e.message as M));
+  }
+
+  /** Learner code runs here: anything it throws becomes a violation that names the node. */
+  #guard(id: NodeId, doing: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof SimulationViolation) throw error;
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const v = new SimulationViolation(`${id} threw while ${doing} at ${this.#now.toFixed(1)} ms: ${what}`, this.#now, this.seed, [id]);
+      v.cause = error;
+      throw v;
+    }
+  }
+
+  #checkInvariants(): void {
+    for (const { name, check } of this.#invariants) {
+      const problem = check();
+      if (typeof problem === 'string') {
+        throw new SimulationViolation(`${name}: ${problem} (at ${this.#now.toFixed(1)} ms)`, this.#now, this.seed);
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Simulated scenarios in hidden suites: run a scenario over many seeds, and when one fails, explain
+ * it with the message timeline of the simulation it made, its seed, and the command that replays it.
+ */
+import { basename } from 'node:path';
+import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId, type SimNode, type SimulationOptions } from '../../sim/index.ts';
+import { ENV } from '../protocol.ts';
+import { LearnerFailure, describeThrown } from './failure.ts';
+import { suiteSeed } from './random.ts';
+
+/** Overrides how many seeds each scenario runs (e.g. LEARN_DS_SCENARIOS=1000 for a long hunt). */
+export const SCENARIOS_ENV = 'LEARN_DS_SCENARIOS';
+
+let current: Simulation<any, any> | undefined;
+
+/** Makes a simulation; if the scenario fails, its timeline explains the failure. */
+export function simulate<M, N extends SimNode<M>>(options: SimulationOptions<M, N>): Simulation<M, N> {
+  const sim = new Simulation(options);
+  current = sim;
+  return sim;
+}
+
+export interface ScenarioOptions {
+  /** How many seeds to run (default 100; $LEARN_DS_SCENARIOS overrides). */
+  seeds?: number;
+  /** Timeline rows to show (default 24). */
+  rows?: number;
+  /** Show timer firings in the timeline. */
+  timers?: boolean;
+  /** Lanes of the timeline (default: the simulation's nodes). */
+  lanes?: readonly NodeId[];
+  describe?: (message: unknown) => string;
+}
+
+function seedCount(fallback: number): number {
+  const raw = Number(process.env[SCENARIOS_ENV]);
+  return Number.isSafeInteger(raw) && raw > 0 ? raw : fallback;
+}
+
+function replayCommand(seed: number): string {
+  const dir = process.env[ENV.exerciseDir];
+  return `npx learn-ds verify ${dir ? basename(dir) : '<id>'} --seed ${seed}`;
+}
+
+/** The learner-facing failure for a scenario that failed under `seed`. */
+export function explainScenarioFailure(error: unknown, seed: number, sim: Simulation<any, any> | undefined, options: ScenarioOptions = {}): LearnerFailure {
+  const message = error instanceof LearnerFailure || error instanceof SimulationViolation ? error.message : describeThrown(error);
+  const parts: string[] = [];
+  if (error instanceof LearnerFailure && error.learnerDetail) parts.push(error.learnerDetail);
+  if (sim) {
+    const until = error instanceof SimulationViolation ? error.time : sim.now;
+    parts.push(renderTimeline(sim.trace, {
+      lanes: options.lanes ?? sim.ids,
+      rows: options.rows ?? 24,
+      until,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+      ...(options.describe === undefined ? {} : { describe: options.describe }),
+    }));
+  }
+  parts.push(`scenario seed ${seed} · replay it first: ${replayCommand(seed)}`);
+  return new LearnerFailure(`${message} (scenario seed ${seed})`, parts.join('\n\n'));
+}
+
+/**
+ * Runs `scenario` once per seed (the suite's seed, then the next ones) and fails with the first
+ * failure explained. The scenario builds its world with `simulate()`.
+ */
+export function checkScenario(options: ScenarioOptions, scenario: (seed: number) => void): void {
+  for (const seed of seedsFrom(suiteSeed(), seedCount(options.seeds ?? 100))) {
+    current = undefined;
+    try {
+      scenario(seed);
+    } catch (error) {
+      throw explainScenarioFailure(error, seed, current, options);
+    }
+  }
+  current = undefined;
+}
