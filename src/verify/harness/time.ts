@@ -1,7 +1,7 @@
 /**
  * Virtual time for hidden suites. Learners read time with Date.now() or performance.now() and wait
- * with setTimeout; here all of those follow a fake clock that tests move by hand, so a minute of
- * backoff is judged in microseconds and no test ever sleeps for real.
+ * with setTimeout (or AbortSignal.timeout); here all of those follow a fake clock that tests move by
+ * hand, so a minute of backoff is judged in microseconds and no test ever sleeps for real.
  */
 import { vi } from 'vitest';
 import { describeThrown } from './failure.ts';
@@ -20,6 +20,40 @@ export function useVirtualTime(): void {
       'Date', 'performance', 'hrtime',
       'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate',
     ],
+  });
+  fakeAbortSignalTimeout();
+}
+
+// AbortSignal.timeout() runs on Node's internal timers, which fake timers do not reach: under
+// virtual time its signal would abort in real time, or never. While time is virtual it is replaced
+// by a faked setTimeout around an AbortController (a spy, so the setup file's restoreAllMocks puts
+// the real one back). Like the real one, its timer is unref'd: nobody can clear it, so it is not
+// counted by pendingTimers() as a timer left behind (settle() still runs it).
+const realAbortSignalTimeout = AbortSignal.timeout.bind(AbortSignal);
+/** Timers of faked AbortSignal.timeout() calls that have not fired yet, on the current fake clock. */
+const unrefTimers = new Set<unknown>();
+
+function fakeAbortSignalTimeout(): void {
+  unrefTimers.clear();
+  if (vi.isMockFunction(AbortSignal.timeout)) return;
+  vi.spyOn(AbortSignal, 'timeout').mockImplementation((delay: number): AbortSignal => {
+    // After vi.useRealTimers() within a test, the real thing again.
+    if (!vi.isFakeTimers()) return realAbortSignalTimeout(delay);
+    // The same argument checks as Node's (validateUint32): a whole number of ms, 0 to 2^32 - 1.
+    if (typeof delay !== 'number') {
+      throw Object.assign(new TypeError(`The "delay" argument must be of type number. Received ${show(delay)}`), { code: 'ERR_INVALID_ARG_TYPE' });
+    }
+    if (!Number.isInteger(delay) || delay < 0 || delay > 4294967295) {
+      const must = Number.isInteger(delay) ? '>= 0 && <= 4294967295' : 'an integer';
+      throw Object.assign(new RangeError(`The value of "delay" is out of range. It must be ${must}. Received ${show(delay)}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    const controller = new AbortController();
+    const timer: unknown = setTimeout(() => {
+      unrefTimers.delete(timer);
+      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    }, delay);
+    unrefTimers.add(timer);
+    return controller.signal;
   });
 }
 
@@ -89,7 +123,11 @@ export function describeSettled(s: Settled<unknown>): string {
   }
 }
 
-/** Timers still scheduled (e.g. a backoff wait that was never cleared). */
+/**
+ * Timers still scheduled (e.g. a backoff wait that was never cleared); those of
+ * AbortSignal.timeout() are not counted (like the real ones, they are unref'd and cannot be cleared).
+ */
 export function pendingTimers(): number {
-  return vi.getTimerCount();
+  // AbortSignal.timeout()'s timers are unref'd and cannot be cleared: not left behind by anyone.
+  return Math.max(0, vi.getTimerCount() - unrefTimers.size);
 }
