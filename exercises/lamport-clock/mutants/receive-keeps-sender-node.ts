@@ -1,0 +1,58 @@
+// mistake: receive returns a stamp with the sender's node id instead of its own
+// expect: receiving clock's node id
+
+/** The timestamp of one event: the clock's value after the event, and the node it happened on. */
+export interface Stamp {
+  time: number;
+  node: string;
+}
+
+/** One node's logical clock. Every node has its own; the counter starts at 0. */
+export class LamportClock {
+  readonly #node: string;
+  #time = 0;
+
+  constructor(nodeId: string) {
+    this.#node = nodeId;
+  }
+
+  /** The current counter value (0 before the first event). */
+  get time(): number {
+    return this.#time;
+  }
+
+  /** A local event: adds 1 to the counter and returns the event's stamp. */
+  tick(): Stamp {
+    this.#time += 1;
+    return { time: this.#time, node: this.#node };
+  }
+
+  /** Sending a message is an event too: adds 1 and returns the stamp to put on the message. */
+  send(): Stamp {
+    return this.tick();
+  }
+
+  /**
+   * The receipt of a message stamped `stamp`: the counter becomes max(counter, stamp.time) + 1, and
+   * the receive event's stamp is returned. Throws, leaving the counter unchanged, when stamp.time
+   * is not a whole number ≥ 0. Never modifies `stamp`.
+   */
+  receive(stamp: Stamp): Stamp {
+    const time: unknown = stamp.time;
+    if (typeof time !== 'number' || !Number.isInteger(time) || time < 0) {
+      throw new RangeError(`invalid stamp time ${String(time)}: a Lamport time is a whole number ≥ 0`);
+    }
+    this.#time = Math.max(this.#time, time) + 1;
+    return { time: this.#time, node: stamp.node };
+  }
+}
+
+/**
+ * The total order of stamps: by time, then by node id (plain string order, as `<` compares).
+ * Negative when a comes first, positive when b does, 0 only for the same time and node.
+ */
+export function compareStamps(a: Stamp, b: Stamp): number {
+  if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+  if (a.node === b.node) return 0;
+  return a.node < b.node ? -1 : 1;
+}
