@@ -158,6 +158,7 @@ describe('anywhere', () => {
     const r = await learnDs(tempDir(), []);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('Usage: learn-ds');
+    expect(r.stdout).toContain('The menu needs a terminal');
   });
 });
 
@@ -193,5 +194,78 @@ describe('Ctrl-C during verify', () => {
     expect(result.exitCode).toBe(130);
     expect(String(result.stdout)).toContain('Interrupted: nothing was recorded.');
     expect(processesJudging(file)).toEqual([]);
+  });
+});
+
+describe('reading and finding exercises', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = tempDir();
+    await learnDs(dir, ['next']);
+  });
+
+  test('show renders the statement for the terminal, naming its chapter and section; --plain prints the markdown', async () => {
+    const r = await learnDs(dir, ['show']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`chapter ${first!.chapter.number} "${first!.chapter.title}" · ${first!.section}`);
+    const statement = readFileSync(first!.readmePath, 'utf8');
+    const chapterLine = statement.split('\n').find((l) => l.includes('Understanding Distributed Systems'))!;
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(chapterLine.replace(/\*/g, '').replace(/\s+/g, ' ').trim());
+    expect(Math.max(...r.stdout.split('\n').filter((l) => !l.startsWith('  ')).map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect((await learnDs(dir, ['show', '--plain'])).stdout).toBe(statement.replace(/\n$/, '')); // execa drops the final newline
+  });
+
+  test('colour only when wanted: FORCE_COLOR on, then NO_COLOR or --no-color off, for every command', async () => {
+    const esc = /\u001b\[/;
+    expect((await learnDs(dir, ['show'], { NO_COLOR: '', FORCE_COLOR: '1' })).stdout).toMatch(esc);
+    for (const args of [['show'], ['list'], ['progress'], ['hint'], ['doctor'], ['show', 'nope']]) {
+      for (const [extra, env] of [[['--no-color'], { NO_COLOR: '', FORCE_COLOR: '1' }], [[], { NO_COLOR: '1', FORCE_COLOR: '1' }]] as const) {
+        const r = await learnDs(dir, [...extra, ...args], env);
+        expect(r.stdout + r.stderr, `${extra.join(' ')} ${args.join(' ')}`).not.toMatch(esc);
+      }
+    }
+  });
+
+  test('list filters by part (case-insensitive prefix), chapter and what is left to do; --json', async () => {
+    const part = first!.part;
+    const byPart = await learnDs(dir, ['list', '--part', part.slice(0, 4).toUpperCase()]);
+    expect(byPart.exitCode, byPart.stderr).toBe(0);
+    for (const e of catalog.exercises) expect(byPart.stdout.includes(` ${e.id} `)).toBe(e.part === part);
+    const json = JSON.parse((await learnDs(dir, ['list', '--chapter', String(first!.chapter.number), '--todo', '--json'])).stdout);
+    expect(json.exercises.map((e: { id: string }) => e.id)).toEqual(catalog.exercises.filter((e) => e.chapter.number === first!.chapter.number).map((e) => e.id));
+    expect(json.exercises[0]).toMatchObject({ id: first!.id, status: 'current', chapter: { number: first!.chapter.number } });
+    const wrong = await learnDs(dir, ['list', '--part', 'physics']);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toContain('The parts are: Communication, Coordination, Scalability, Resiliency, Maintainability.');
+    expect((await learnDs(dir, ['list', '--chapter', '99'])).exitCode).toBe(2);
+  });
+
+  test('progress --json', async () => {
+    const r = await learnDs(dir, ['progress', '--json']);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ passed: 0, total: catalog.exercises.length, current: { id: first!.id, passed: false } });
+    expect(json.parts.find((p: { name: string }) => p.name === first!.part).chapters[0]).toMatchObject({ number: first!.chapter.number, passed: 0 });
+  });
+
+  test('doctor: ✓ lines in a sound workspace; ✗ with a fix and exit 1 without one', async () => {
+    const ok = await learnDs(dir, ['doctor']);
+    expect(ok.exitCode, ok.stdout).toBe(0);
+    expect(ok.stdout).toMatch(/✓ Node\.js/);
+    expect(ok.stdout).toMatch(/✓ Editor types/);
+    const none = await learnDs(tempDir(), ['doctor']);
+    expect(none.exitCode).toBe(1);
+    expect(none.stdout).toMatch(/✗ Workspace: none found/);
+    expect(none.stdout).toMatch(/fix: Run `npx learn-ds next`/);
+  });
+
+  test('reset --all asks first; without a terminal it says to add --yes and changes nothing', async () => {
+    const file = firstFile(dir);
+    writeFileSync(file, '// my work\n');
+    const r = await learnDs(dir, ['reset', '--all']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('npx learn-ds reset --all --yes');
+    expect(readFileSync(file, 'utf8')).toBe('// my work\n');
+    expect((await learnDs(dir, ['reset', '--all', '--yes'])).exitCode).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(first!.starterPath, 'utf8'));
   });
 });

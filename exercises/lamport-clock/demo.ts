@@ -1,8 +1,14 @@
 // `learn-ds run lamport-clock`: your clocks stamping a run of four nodes, and the total order they give.
 import { demo } from '../../src/verify/harness/index.ts';
 import { renderTimeline } from '../../src/sim/index.ts';
-import { describeMessage, runExchange } from './tests/helpers.ts';
+import { runExchange } from './tests/helpers.ts';
 import { LamportClock, compareStamps } from './tests/subject.ts';
+
+/** "e18's message (4, n1)": which send it came from and the stamp it carries. */
+const short = (message: unknown) => {
+  const m = message as { event?: string; stamp?: { time: number; node: string } };
+  return m.stamp ? `${m.event}'s message (${m.stamp.time}, ${m.stamp.node})` : String(message);
+};
 
 demo('four nodes exchanging stamped messages (1–40 ms latency, some duplicated)', () => {
   const run = runExchange({ seed: 2, clock: (id) => new LamportClock(id) });
@@ -11,11 +17,13 @@ demo('four nodes exchanging stamped messages (1–40 ms latency, some duplicated
   const lines: string[] = [];
   for (let i = 0; i < first.length; i += 6) lines.push(`  ${i === 0 ? '  ' : '< '}${first.slice(i, i + 6).join(' < ')}`);
   return [
-    'Each event is logged on its node as "eN what → stamp"; arrows are messages, labelled with the stamp they carry.',
+    'Each event is logged on its node as "eN what → stamp";',
+    'arrows are messages, labelled with the stamp they carry as (time, node).',
     '',
-    renderTimeline(run.sim.trace, { lanes: run.sim.ids, rows: 30, until: run.events[17]?.at ?? Infinity, describe: describeMessage }),
+    renderTimeline(run.sim.trace, { lanes: run.sim.ids, rows: 30, until: run.events[17]?.at ?? Infinity, describe: short }),
     '',
-    `compareStamps puts all ${order.length} events in one order that respects every arrow; the first ${first.length}, as (time, node):`,
+    `compareStamps puts all ${order.length} events in one order that respects every arrow.`,
+    `The first ${first.length}, as (time, node):`,
     ...lines,
   ].join('\n');
 });

@@ -16,6 +16,8 @@ export interface Exercise extends Manifest {
   readmePath: string;
   starterPath: string;
   solutionPath: string;
+  /** The exercise's demo for `learn-ds run`, when it has one. */
+  demoPath: string | undefined;
 }
 
 export interface Catalog {
@@ -41,6 +43,7 @@ export function loadCatalog(exercisesDir = defaultExercisesDir, solutionsDir = d
       readmePath: join(dir, 'README.md'),
       starterPath: join(dir, 'starter.ts'),
       solutionPath: join(solutionsDir, `${manifest.id}.ts`),
+      demoPath: existsSync(join(dir, 'demo.ts')) ? join(dir, 'demo.ts') : undefined,
     };
     for (const needed of [exercise.readmePath, exercise.starterPath, exercise.solutionPath]) {
       if (!existsSync(needed)) throw new ManifestError(`${file}: the exercise has no ${needed}`);

@@ -1,9 +1,9 @@
 /** `hint [id]`: the next hint you have not seen, one at a time; `--all` for every one. */
 import type { Command } from 'commander';
 import { style } from '../report/style.ts';
-import { updateProgress } from '../workspace/progress-store.ts';
 import { recordHintSeen } from '../workspace/progress.ts';
 import { CMD, print, resolveExercise, workspaceAndProgress, type GlobalOptions } from './context.ts';
+import { trySave, warnNotSaved } from './save.ts';
 
 export function renderHints(hints: readonly string[], from: number, to: number): string {
   return hints
@@ -18,17 +18,19 @@ export async function runHint(id: string | undefined, options: { all?: boolean }
   const seen = progress.exercises[exercise.id]?.hintsSeen ?? 0;
   const total = exercise.hints.length;
   if (options.all) {
-    await updateProgress(ws.progressFile, (p) => recordHintSeen(p, exercise.id, total));
+    const saved = await trySave(ws, (p) => recordHintSeen(p, exercise.id, total));
     print(renderHints(exercise.hints, 0, total));
+    warnNotSaved(saved, 'Which hints you have seen was not saved');
     return;
   }
   if (seen >= total) {
     print(`${renderHints(exercise.hints, total - 1, total)}\n\n${style.dim(`That was the last hint. \`${CMD} hint --all\` shows them all again.`)}`);
     return;
   }
-  await updateProgress(ws.progressFile, (p) => recordHintSeen(p, exercise.id, seen + 1));
+  const saved = await trySave(ws, (p) => recordHintSeen(p, exercise.id, seen + 1));
   const left = total - seen - 1;
   print(`${renderHints(exercise.hints, seen, seen + 1)}\n\n${style.dim(left > 0 ? `${left} more hint${left > 1 ? 's' : ''}: run \`${CMD} hint\` again.` : 'That was the last hint.')}`);
+  warnNotSaved(saved, 'Which hints you have seen was not saved');
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {

@@ -5,14 +5,19 @@ import { packageVersion } from '../package-paths.ts';
 import { disableColor, style } from '../report/style.ts';
 import { ProgressFileError } from '../workspace/progress-store.ts';
 import { CMD, CliError, type GlobalOptions } from './context.ts';
+import { writeProblem } from './write-problem.ts';
+import { canPrompt } from './interactive.ts';
 import * as next from './next.ts';
 import * as list from './list.ts';
 import * as show from './show.ts';
 import * as verify from './verify.ts';
+import * as run from './run.ts';
 import * as hint from './hint.ts';
 import * as solution from './solution.ts';
 import * as reset from './reset.ts';
 import * as progress from './progress.ts';
+import * as doctor from './doctor.ts';
+import * as watch from './watch.ts';
 
 function buildProgram(): Command {
   const program = new Command('learn-ds')
@@ -30,7 +35,7 @@ function buildProgram(): Command {
     const { workspace } = program.opts<{ workspace?: string }>();
     return workspace === undefined ? {} : { workspace };
   };
-  for (const command of [next, list, show, verify, hint, solution, reset, progress]) command.register(program, globals);
+  for (const command of [next, list, show, verify, run, hint, solution, reset, progress, doctor, watch]) command.register(program, globals);
   return program;
 }
 
@@ -38,12 +43,13 @@ function buildProgram(): Command {
 async function runBare(program: Command, argv: readonly string[]): Promise<void> {
   program.parseOptions(argv.slice(2));
   if (program.opts<{ color: boolean }>().color === false) disableColor();
-  if (process.stdin.isTTY && process.stdout.isTTY && !process.env.CI) {
+  if (canPrompt()) {
     const { runMenu } = await import('./menu.ts');
     const { workspace } = program.opts<{ workspace?: string }>();
     await runMenu(workspace === undefined ? {} : { workspace });
   } else {
     program.outputHelp();
+    process.stdout.write(`\n(The menu needs a terminal, and CI unset. Run a command instead, e.g. \`${CMD} next\`.)\n`);
   }
 }
 
@@ -59,11 +65,9 @@ function explain(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof ProgressFileError) return { message: error.message, exitCode: 1 };
   if (error instanceof ManifestError) return { message: `learn-ds's exercise catalog is broken (a learn-ds bug):\n${error.message}`, exitCode: 1 };
+  const problem = writeProblem(error);
+  if (problem) return { message: `learn-ds ${problem}.`, exitCode: 1 };
   const err = error instanceof Error ? error : new Error(String(error));
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return { message: `learn-ds cannot write where it needs to: ${err.message}`, exitCode: 1 };
-  }
   const stack = process.env.LEARN_DS_DEBUG ? `\n${err.stack ?? ''}` : '\n(set LEARN_DS_DEBUG=1 for the stack trace)';
   return { message: `learn-ds hit an unexpected error: ${err.message}${stack}`, exitCode: 1 };
 }

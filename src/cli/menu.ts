@@ -1,6 +1,7 @@
 /** Bare `learn-ds` on a terminal: a menu of the common actions, until the learner quits. */
 import { select } from '@inquirer/prompts';
 import { CliError, print, type GlobalOptions } from './context.ts';
+import { promptTheme } from './interactive.ts';
 import { runNext } from './next.ts';
 import { runVerify } from './verify.ts';
 import { runHint } from './hint.ts';
@@ -25,6 +26,7 @@ export async function runMenu(globals: GlobalOptions): Promise<void> {
   for (;;) {
     const action = await select<Action>({
       message: 'learn-ds: what next?',
+      theme: promptTheme(),
       choices: [
         { name: 'Verify the current exercise', value: 'verify' },
         { name: 'Next exercise', value: 'next' },

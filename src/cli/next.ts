@@ -1,13 +1,12 @@
 /** `next` and `start <id>`: scaffold an exercise in the workspace and print its statement. */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Exercise } from '../catalog/catalog.ts';
-import { exerciseHeading } from '../report/catalog.ts';
 import { style } from '../report/style.ts';
 import { loadProgress, updateProgress } from '../workspace/progress-store.ts';
 import { isPassed, markStarted, nextExerciseId } from '../workspace/progress.ts';
 import { createWorkspace, findWorkspace, newWorkspaceRoot, scaffoldExercise, type Workspace } from '../workspace/workspace.ts';
 import { CMD, catalog, print, resolveExercise, shown, type GlobalOptions } from './context.ts';
+import { renderedStatement } from './statement.ts';
 
 async function openOrCreateWorkspace(options: GlobalOptions): Promise<Workspace> {
   const found = findWorkspace(process.cwd(), options.workspace);
@@ -21,11 +20,8 @@ async function openOrCreateWorkspace(options: GlobalOptions): Promise<Workspace>
 export async function startExercise(ws: Workspace, exercise: Exercise): Promise<void> {
   const { file, created } = await scaffoldExercise(ws, exercise);
   await updateProgress(ws.progressFile, (p) => markStarted(p, exercise.id));
-  const statement = await readFile(exercise.readmePath, 'utf8');
   print([
-    exerciseHeading(exercise, catalog().exercises.length),
-    '',
-    statement.trim(),
+    await renderedStatement(exercise),
     '',
     style.bold(`Your file: ${shown(file)}`) + style.dim(created ? ' (new, from the starter)' : ' (already there: kept as it is)'),
     `Edit it, then run ${style.cyan(`${CMD} verify`)}. Stuck? ${style.cyan(`${CMD} hint`)}.`,

@@ -11,10 +11,27 @@ import { loadProgress, saveProgress } from '../workspace/progress-store.ts';
 import { emptyProgress } from '../workspace/progress.ts';
 import { learnerFile, resetExercise, type Workspace } from '../workspace/workspace.ts';
 import { CMD, catalog, print, requireWorkspace, resolveExercise, shown, usageError, type GlobalOptions } from './context.ts';
+import { canPrompt, promptTheme } from './interactive.ts';
 
 export interface ResetOptions {
   all?: boolean;
   progress?: boolean;
+  yes?: boolean;
+}
+
+/** `reset --all` touches every file: it asks first, or needs --yes where nobody can answer. */
+async function confirmAll(count: number): Promise<boolean> {
+  const what = `restore the starter of ${count} exercise file${count === 1 ? '' : 's'} and start your progress afresh`;
+  if (!canPrompt()) {
+    throw usageError(`\`reset --all\` would ${what} (everything is backed up first). There is no terminal to ask you on, so add --yes: \`${CMD} reset --all --yes\`.`);
+  }
+  const { confirm } = await import('@inquirer/prompts');
+  return confirm({ message: `Really ${what}? Everything is backed up in .learn-ds/backups/ first.`, default: false, theme: promptTheme() }).catch(
+    (error: unknown) => {
+      if (error instanceof Error && error.name === 'ExitPromptError') return false; // Ctrl-C: no
+      throw error;
+    },
+  );
 }
 
 async function resetProgressFile(ws: Workspace): Promise<void> {
@@ -39,8 +56,12 @@ export async function runReset(id: string | undefined, options: ResetOptions, gl
   if ((options.all || options.progress) && id !== undefined) throw usageError('Give either an exercise id, or --all / --progress, not both.');
   const ws = requireWorkspace(globals);
   if (options.all) {
-    for (const exercise of catalog().exercises) {
-      if (!existsSync(learnerFile(ws, exercise))) continue;
+    const started = catalog().exercises.filter((e) => existsSync(learnerFile(ws, e)));
+    if (!options.yes && !(await confirmAll(started.length))) {
+      print('Nothing was changed.');
+      return;
+    }
+    for (const exercise of started) {
       const { file, backup } = await resetExercise(ws, exercise);
       print(`Restored ${shown(file)}${backup ? style.dim(` (yours: ${shown(backup)})`) : ''}`);
     }
@@ -57,7 +78,8 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .argument('[id]', 'exercise id (default: the current exercise)')
     .option('--all', 'restore every exercise file and start progress afresh (everything is backed up first)')
     .option('--progress', 'start progress afresh, keeping your files (the old progress file is backed up)')
+    .option('-y, --yes', 'with --all: do not ask for confirmation (needed without a terminal)')
     .description("restore an exercise's starter file; yours is backed up in .learn-ds/backups/")
-    .addHelpText('after', `\nExamples:\n  $ ${CMD} reset\n  $ ${CMD} reset token-bucket\n  $ ${CMD} reset --all`)
+    .addHelpText('after', `\nExamples:\n  $ ${CMD} reset\n  $ ${CMD} reset token-bucket\n  $ ${CMD} reset --all --yes`)
     .action((id: string | undefined, options: ResetOptions) => runReset(id, options, globals()));
 }

@@ -1,24 +1,25 @@
-/** `show [id]`: print an exercise's statement. */
-import { readFile } from 'node:fs/promises';
+/** `show [id]`: print an exercise's statement, rendered for the terminal or (`--plain`) as markdown. */
 import type { Command } from 'commander';
-import { exerciseHeading } from '../report/catalog.ts';
 import { loadProgress } from '../workspace/progress-store.ts';
 import { findWorkspace } from '../workspace/workspace.ts';
-import { CMD, catalog, print, resolveExercise, type GlobalOptions } from './context.ts';
+import { CMD, print, resolveExercise, type GlobalOptions } from './context.ts';
+import { readStatement, renderedStatement } from './statement.ts';
 
-export async function runShow(id: string | undefined, options: GlobalOptions): Promise<void> {
+export async function runShow(id: string | undefined, options: GlobalOptions, { plain = false }: { plain?: boolean } = {}): Promise<void> {
   const ws = findWorkspace(process.cwd(), options.workspace);
   const progress = ws ? await loadProgress(ws.progressFile) : undefined;
   const exercise = resolveExercise(id, progress);
-  const statement = await readFile(exercise.readmePath, 'utf8');
-  print(`${exerciseHeading(exercise, catalog().exercises.length)}\n\n${statement.trim()}`);
+  // --plain: the README exactly, to read in an editor or pipe into another renderer.
+  if (plain) process.stdout.write(await readStatement(exercise));
+  else print(await renderedStatement(exercise));
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('show')
     .argument('[id]', 'exercise id (default: the current exercise)')
-    .description("print an exercise's statement")
-    .addHelpText('after', `\nExample:\n  $ ${CMD} show token-bucket`)
-    .action((id: string | undefined) => runShow(id, globals()));
+    .option('--plain', 'print the statement as raw markdown, without rendering')
+    .description("print an exercise's statement, rendered for the terminal")
+    .addHelpText('after', `\nExamples:\n  $ ${CMD} show token-bucket\n  $ ${CMD} show token-bucket --plain > statement.md`)
+    .action((id: string | undefined, options: { plain?: boolean }) => runShow(id, globals(), options));
 }

@@ -1,13 +1,11 @@
 /** `verify [id]` (alias `submit`): judge the learner's file with the exercise's hidden suite. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { renderVerdict, verdictJson } from '../report/verdict.ts';
 import { style } from '../report/style.ts';
-import { loadProgress, updateProgress } from '../workspace/progress-store.ts';
 import { nextExerciseId, recordAttempt } from '../workspace/progress.ts';
-import { findWorkspace, learnerFile } from '../workspace/workspace.ts';
-import { CMD, catalog, print, resolveExercise, shown, usageError, type GlobalOptions } from './context.ts';
+import { CMD, catalog, print, shown, type GlobalOptions } from './context.ts';
+import { trySave, warnNotSaved } from './save.ts';
+import { resolveTarget } from './target.ts';
 
 export interface VerifyOptions {
   file?: string;
@@ -30,22 +28,7 @@ function parseSeed(value: string): number {
 
 /** Runs verify and returns the exit code: 0 pass, 1 fail, 130 interrupted. */
 export async function runVerify(id: string | undefined, options: VerifyOptions, globals: GlobalOptions): Promise<number> {
-  const ws = findWorkspace(process.cwd(), globals.workspace);
-  const progress = ws ? await loadProgress(ws.progressFile) : undefined;
-  if (!ws && !options.file) {
-    throw usageError(`No learn-ds workspace here. Run \`${CMD} next\` to start one, or judge any file with \`${CMD} verify <id> --file PATH\`.`);
-  }
-  const exercise = resolveExercise(id, progress);
-  let file: string;
-  if (options.file) {
-    file = resolve(options.file);
-    if (!existsSync(file)) throw usageError(`${options.file} does not exist.`);
-  } else {
-    file = learnerFile(ws!, exercise);
-    if (!existsSync(file)) {
-      throw usageError(`You have not started ${exercise.id} yet (no ${shown(file)}). Run \`${CMD} start ${exercise.id}\`.`);
-    }
-  }
+  const { ws, exercise, file } = await resolveTarget('verify', id, options.file, globals);
 
   const { verify } = await import('../verify/verify.ts');
   const verdict = await verify({
@@ -60,14 +43,17 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     return 130;
   }
   const replay = `${CMD} verify ${exercise.id} --seed ${verdict.seed}${options.file ? ` --file ${options.file}` : ''}`;
-  const after = ws ? await updateProgress(ws.progressFile, (p) => recordAttempt(p, exercise.id, verdict.passed)) : undefined;
+  // The verdict is shown even when the workspace cannot be written; only its record is lost.
+  const saved = ws ? await trySave(ws, (p) => recordAttempt(p, exercise.id, verdict.passed)) : undefined;
 
   if (options.json) {
     print(verdictJson(verdict));
+    warnNotSaved(saved, 'Your result was not recorded in your progress');
   } else {
     print(renderVerdict(verdict, { file: shown(file), replay }));
-    if (verdict.passed && after) {
-      const nextId = nextExerciseId(after, catalog().exercises.map((e) => e.id));
+    warnNotSaved(saved, 'Your result was not recorded in your progress');
+    if (verdict.passed && saved?.ok) {
+      const nextId = nextExerciseId(saved.progress, catalog().exercises.map((e) => e.id));
       const next = nextId ? catalog().byId.get(nextId) : undefined;
       print(
         `Progress saved. The reference solution is unlocked: \`${CMD} solution ${exercise.id}\`.\n` +

@@ -1,8 +1,7 @@
-/** Renders the catalog (`list`), an exercise's heading, and progress. */
+/** Renders the catalog (`list`, as a table or JSON) and an exercise's heading. */
 import Table from 'cli-table3';
 import type { Exercise } from '../catalog/catalog.ts';
 import type { Progress } from '../workspace/progress.ts';
-import { PARTS } from '../catalog/chapters.ts';
 import { PASS, style } from './style.ts';
 
 export type Status = 'passed' | 'current' | 'started' | 'todo';
@@ -39,27 +38,29 @@ export function renderList(exercises: readonly Exercise[], progress: Progress): 
   return table.toString();
 }
 
+/**
+ * The JSON shape of `list --json` (documented in the README; fields are only ever added):
+ * {"exercises": [{"number", "id", "title", "chapter": {"number", "title"}, "part", "section",
+ * "difficulty", "status": "passed" | "current" | "started" | "todo"}]}
+ */
+export function listJson(exercises: readonly Exercise[], progress: Progress): string {
+  const rows = exercises.map((e) => ({
+    number: e.number,
+    id: e.id,
+    title: e.title,
+    chapter: { number: e.chapter.number, title: e.chapter.title },
+    part: e.part,
+    section: e.section,
+    difficulty: e.difficulty,
+    status: statusOf(progress, e.id),
+  }));
+  return JSON.stringify({ exercises: rows }, null, 2);
+}
+
+/** Two short lines rather than one long one, so that it fits a narrow terminal. */
 export function exerciseHeading(e: Exercise, total: number): string {
-  return style.bold(`Exercise ${e.number}/${total} · ${e.id}`) + style.dim(` · chapter ${e.chapter.number} "${e.chapter.title}" · ${e.section} · ${e.difficulty}`);
-}
-
-function bar(done: number, total: number, width = 20): string {
-  const filled = total === 0 ? 0 : Math.round((done / total) * width);
-  return style.green('█'.repeat(filled)) + style.dim('░'.repeat(width - filled));
-}
-
-export function renderProgress(exercises: readonly Exercise[], progress: Progress): string {
-  const passed = exercises.filter((e) => statusOf(progress, e.id) === 'passed').length;
-  const lines = [style.bold(`Passed ${passed} of ${exercises.length} exercises`) + `  ${bar(passed, exercises.length)}`, ''];
-  for (const part of PARTS) {
-    const inPart = exercises.filter((e) => e.part === part);
-    if (inPart.length === 0) continue;
-    const done = inPart.filter((e) => statusOf(progress, e.id) === 'passed').length;
-    lines.push(`  ${part.padEnd(16)} ${bar(done, inPart.length, 10)} ${done}/${inPart.length}`);
-  }
-  const current = exercises.find((e) => e.id === progress.current);
-  if (current) {
-    lines.push('', `Current: ${current.id} (${current.title}), ${statusOf(progress, current.id) === 'passed' ? 'passed' : 'in progress'}`);
-  }
-  return lines.join('\n');
+  return (
+    style.bold(`Exercise ${e.number}/${total} · ${e.id}`) + style.dim(` · ${e.difficulty}`) +
+    `\n${style.dim(`chapter ${e.chapter.number} "${e.chapter.title}" · ${e.section}`)}`
+  );
 }

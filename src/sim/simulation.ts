@@ -44,11 +44,20 @@ export class SimulationViolation extends Error {
 }
 
 type Event =
-  | { time: number; seq: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; duplicate: boolean }
+  | { time: number; seq: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; copies: Copies | undefined }
   | { time: number; seq: number; kind: 'timer'; node: NodeId; incarnation: number; id: TimerId; callback: () => void; cancelled: boolean }
   | { time: number; seq: number; kind: 'action'; run: () => void };
 
 type TimerEvent = Extract<Event, { kind: 'timer' }>;
+
+/** Shared by the copies of a duplicated message: whichever arrives (or is dropped) second is the duplicate. */
+interface Copies {
+  settled: number;
+}
+
+function isDuplicate(copies: Copies | undefined): boolean {
+  return copies !== undefined && copies.settled++ > 0;
+}
 
 interface Slot<N> {
   id: NodeId;
@@ -103,6 +112,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   readonly #tracing: boolean;
   readonly #maxPerInstant: number;
   #now = 0;
+  #started = false;
   #nextTimer = 1;
   #sameInstant = 0;
   #events = 0;
@@ -123,6 +133,15 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
         random: streamOf(options.seed, `node:${id}`), offsetMs: clock.offsetMs ?? 0, drift: clock.drift ?? 0,
       });
     }
+  }
+
+  /**
+   * Nodes start on first use of the simulation, not in its constructor, so that a factory may
+   * refer to the simulation (e.g. a wrapper that asks `sim.isUp`) from its very first call.
+   */
+  #ensureStarted(): void {
+    if (this.#started) return;
+    this.#started = true;
     for (const id of this.ids) this.#boot(this.#slots.get(id)!);
   }
 
@@ -138,15 +157,18 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   /** The node object of `id`, or undefined while it is crashed. */
   node(id: NodeId): N | undefined {
+    this.#ensureStarted();
     return this.#slot(id).node;
   }
 
   isUp(id: NodeId): boolean {
+    this.#ensureStarted();
     return this.#slot(id).up;
   }
 
   /** The nodes currently running. */
   upNodes(): NodeId[] {
+    this.#ensureStarted();
     return this.ids.filter((id) => this.#slot(id).up);
   }
 
@@ -173,6 +195,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   /** Sends a message from a client (or on a node's behalf, from the test) through the network. */
   sendFrom(from: NodeId, to: NodeId, message: M): void {
+    this.#ensureStarted();
     this.#send(from, to, message);
   }
 
@@ -186,20 +209,25 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   }
 
   crash(id: NodeId): void {
+    this.#ensureStarted();
     const s = this.#slot(id);
     if (!s.up) return;
     s.up = false;
     s.node = undefined;
     s.incarnation++;
     this.#record({ t: this.#now, kind: 'crash', node: id });
+    // Checked at once, so that a violation caused by the crash itself ends the timeline here.
+    this.#checkInvariants();
   }
 
   restart(id: NodeId): void {
+    this.#ensureStarted();
     const s = this.#slot(id);
     if (s.up) return;
     s.incarnation++;
     this.#record({ t: this.#now, kind: 'restart', node: id });
     this.#boot(s);
+    this.#checkInvariants();
   }
 
   /** Nodes in different groups cannot talk (both ways) until `heal()`. */
@@ -226,6 +254,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   /** Processes one event; false when nothing is left to do. */
   step(): boolean {
+    this.#ensureStarted();
     const event = this.#queue.pop();
     if (!event) return false;
     this.#process(event);
@@ -234,6 +263,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   /** Runs every event due up to true time `time`, then sets the clock to it. */
   runUntil(time: number): void {
+    this.#ensureStarted();
     for (let next = this.#queue.peek(); next !== undefined && next.time <= time; next = this.#queue.peek()) {
       this.#process(this.#queue.pop()!);
     }
@@ -249,6 +279,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
    * Returns the true time at which it first held, or undefined.
    */
   runUntilTrue(predicate: () => boolean, withinMs: number): number | undefined {
+    this.#ensureStarted();
     const deadline = this.#now + withinMs;
     if (predicate()) return this.#now;
     for (let next = this.#queue.peek(); next !== undefined && next.time <= deadline; next = this.#queue.peek()) {
@@ -257,6 +288,11 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     }
     this.#now = Math.max(this.#now, deadline);
     return undefined;
+  }
+
+  /** Writes a note on `node`'s lane of the timeline (e.g. "became leader of term 3"). */
+  note(node: NodeId, text: string): void {
+    this.#record({ t: this.#now, kind: 'log', node, text });
   }
 
   /** Throws a violation (with this run's seed and time) from scenario code. */
@@ -325,18 +361,19 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     if (this.partitions.blocks(from, to)) return this.#drop(from, to, copy, this.#now, 'partition');
     const net = this.network;
     if (net.loss > 0 && this.#netRandom() < net.loss) return this.#drop(from, to, copy, this.#now, 'loss');
-    const copies = net.duplicate > 0 && this.#netRandom() < net.duplicate ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
+    const count = net.duplicate > 0 && this.#netRandom() < net.duplicate ? 2 : 1;
+    const copies: Copies | undefined = count > 1 ? { settled: 0 } : undefined;
+    for (let i = 0; i < count; i++) {
       const latency = Math.max(0, net.latency(this.#netRandom));
       this.#queue.push({
         time: this.#now + latency, seq: 0, kind: 'deliver', from, to,
-        message: i === 0 ? copy : copyData(copy), sentAt: this.#now, duplicate: i > 0,
+        message: i === 0 ? copy : copyData(copy), sentAt: this.#now, copies,
       });
     }
   }
 
-  #drop(from: NodeId, to: NodeId, message: unknown, sentAt: number, reason: DropReason): void {
-    this.#record({ t: this.#now, kind: 'drop', from, to, message, sentAt, reason });
+  #drop(from: NodeId, to: NodeId, message: unknown, sentAt: number, reason: DropReason, duplicate = false): void {
+    this.#record({ t: this.#now, kind: 'drop', from, to, message, sentAt, reason, duplicate });
   }
 
   #process(event: Event): void {
@@ -373,16 +410,17 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   }
 
   #deliver(e: Extract<Event, { kind: 'deliver' }>): void {
-    if (this.partitions.blocks(e.from, e.to)) return this.#drop(e.from, e.to, e.message, e.sentAt, 'partition');
+    const duplicate = isDuplicate(e.copies);
+    if (this.partitions.blocks(e.from, e.to)) return this.#drop(e.from, e.to, e.message, e.sentAt, 'partition', duplicate);
     const client = this.#clients.get(e.to);
     if (client) {
-      this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate: e.duplicate });
+      this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate });
       client(e.from, e.message as M);
       return;
     }
     const s = this.#slots.get(e.to)!;
-    if (!s.up || !s.node) return this.#drop(e.from, e.to, e.message, e.sentAt, 'crashed');
-    this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate: e.duplicate });
+    if (!s.up || !s.node) return this.#drop(e.from, e.to, e.message, e.sentAt, 'crashed', duplicate);
+    this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate });
     const node = s.node;
     this.#guard(e.to, `handling a message from ${e.from}`, () => node.receive(e.from, e.message as M));
   }
@@ -392,7 +430,9 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     try {
       run();
     } catch (error) {
-      if (error instanceof SimulationViolation) throw error;
+      // A violation, or a check of the test failing inside node code (the harness's LearnerFailure),
+      // already says what went wrong: wrapping it as "n1 threw" would blame the learner's node.
+      if (error instanceof SimulationViolation || (error instanceof Error && error.name === 'LearnerFailure')) throw error;
       const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const v = new SimulationViolation(`${id} threw while ${doing} at ${this.#now.toFixed(1)} ms: ${what}`, this.#now, this.seed, [id]);
       v.cause = error;

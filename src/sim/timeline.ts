@@ -15,8 +15,12 @@ export interface TimelineOptions {
   lanes: readonly NodeId[];
   /** Show at most this many rows, the last ones before `until` (default 30). */
   rows?: number;
+  /** Ignore events before this true time (default: from the start). */
+  since?: number;
   /** Ignore events after this true time (default: all). */
   until?: number;
+  /** Keep only the events this accepts (e.g. hide heartbeats). */
+  filter?: (event: TraceEvent) => boolean;
   /** Only events that involve one of these endpoints (default: all). */
   focus?: readonly NodeId[];
   /** Show timer firings too (default false: they are mostly heartbeats). */
@@ -112,24 +116,26 @@ function renderRow(e: TraceEvent, lanes: readonly NodeId[], down: ReadonlySet<No
 export function renderTimeline(trace: readonly TraceEvent[], options: TimelineOptions): string {
   const rows = options.rows ?? 30;
   const until = options.until ?? Infinity;
+  const since = options.since ?? -Infinity;
   const focus = options.focus && options.focus.length > 0 ? new Set(options.focus) : undefined;
   const describe = options.describe ?? ((m: unknown) => summarize(m));
   const shown = trace.filter(
-    (e) => e.t <= until && (options.timers || e.kind !== 'timer') && (!focus || involves(e, focus)),
+    (e) => e.t <= until && (options.timers || e.kind !== 'timer') && (!focus || involves(e, focus)) && (!options.filter || options.filter(e)),
   );
-  const cut = shown.length - rows;
+  const inWindow = shown.filter((e) => e.t >= since).length;
+  const cut = inWindow - rows;
   const lines: string[] = [];
   const header = options.lanes.map((l) => l.padEnd(LANE)).join('').trimEnd();
   lines.push(`${'time'.padStart(11)}  ${header}`);
   if (cut > 0) lines.push(`${''.padStart(11)}  … ${cut} earlier event${cut === 1 ? '' : 's'} not shown`);
   // Which nodes are down at each row: replay crashes and restarts from the start.
   const down = new Set<NodeId>();
-  const first = Math.max(0, cut);
+  const first = shown.length - inWindow + Math.max(0, cut);
   shown.forEach((e, i) => {
     if (e.kind === 'restart') down.delete(e.node);
-    if (i >= first) lines.push(renderRow(e, options.lanes, down, describe));
+    if (i >= first && e.t >= since) lines.push(renderRow(e, options.lanes, down, describe));
     if (e.kind === 'crash') down.add(e.node);
   });
-  if (shown.length === 0) lines.push(`${''.padStart(11)}  (no events)`);
+  if (inWindow === 0) lines.push(`${''.padStart(11)}  (no events)`);
   return lines.join('\n');
 }

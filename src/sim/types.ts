@@ -49,7 +49,7 @@ export type DropReason = 'loss' | 'partition' | 'crashed';
 /** One entry of a simulation's trace, in true (simulated) time. */
 export type TraceEvent =
   | { t: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; duplicate: boolean }
-  | { t: number; kind: 'drop'; from: NodeId; to: NodeId; message: unknown; sentAt: number; reason: DropReason }
+  | { t: number; kind: 'drop'; from: NodeId; to: NodeId; message: unknown; sentAt: number; reason: DropReason; duplicate: boolean }
   | { t: number; kind: 'timer'; node: NodeId }
   | { t: number; kind: 'crash' | 'restart'; node: NodeId }
   | { t: number; kind: 'partition'; description: string }

@@ -16,7 +16,8 @@ export default defineConfig({
   // Learners import the simulation kit's types (and, if they like, its helpers) by this name.
   resolve: { alias: { 'learn-ds/sim': here('../sim/index.ts') } },
   test: {
-    include: ['tests/**/*.test.ts'],
+    // `learn-ds run` shows the exercise's demo instead of judging it.
+    include: process.env[ENV.demo] ? ['demo.ts'] : ['tests/**/*.test.ts'],
     reporters: [here('./reporter.ts')],
     setupFiles: [here('./harness/setup.ts')],
     // One worker thread: a hidden suite is small, and a thread dies with the child process,

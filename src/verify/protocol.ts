@@ -18,6 +18,8 @@ export const ENV = {
   exerciseDir: 'LEARN_DS_EXERCISE_DIR',
   /** vitest's limit for one test, in ms: half the hard limit of the whole run. */
   testTimeoutMs: 'LEARN_DS_TEST_TIMEOUT_MS',
+  /** Set (to "1") to run the exercise's demo.ts instead of its hidden tests (`learn-ds run`). */
+  demo: 'LEARN_DS_DEMO',
 } as const;
 
 export type TestState = 'passed' | 'failed' | 'skipped' | 'pending';
@@ -39,6 +41,8 @@ export interface RawTest {
   state: TestState;
   errors: RawError[];
   durationMs: number;
+  /** A demo's picture (`learn-ds run`), attached by the harness's demo(). */
+  picture?: string;
 }
 
 export interface RawReport {

@@ -29,13 +29,16 @@ function suitePath(test: TestCase): string[] {
 function toRawTest(test: TestCase): RawTest {
   const path = suitePath(test);
   const result = test.result();
-  return {
+  const raw: RawTest = {
     name: test.name,
     path,
     state: result.state,
     errors: (result.errors ?? []).map(toRawError),
     durationMs: test.diagnostic()?.duration ?? 0,
   };
+  const { picture } = test.meta() as { picture?: unknown };
+  if (typeof picture === 'string') raw.picture = picture;
+  return raw;
 }
 
 export default class LearnDsReporter implements Reporter {

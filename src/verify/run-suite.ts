@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { srcDir } from '../package-paths.ts';
 import { ENV, runningFile, type RawReport } from './protocol.ts';
+import { orphanGuard } from './orphan-guard.ts';
 
 export interface SuiteRequest {
   exerciseDir: string;
@@ -16,6 +17,10 @@ export interface SuiteRequest {
   exports: readonly string[];
   seed: number;
   timeoutMs: number;
+  /** Run the exercise's demo.ts (`learn-ds run`) instead of its hidden tests. */
+  demo?: boolean;
+  /** Aborting it ends the run as Ctrl-C does (watch, when the learner quits during a cold run). */
+  signal?: AbortSignal;
 }
 
 export interface SuiteOutcome {
@@ -33,8 +38,8 @@ export interface SuiteOutcome {
 
 const vitestEntry = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
 // From the package root, not import.meta.url: this module may run from the launcher's bundle.
-const hiddenConfig = join(srcDir, 'verify', 'hidden.config.ts');
-const OUTPUT_TAIL = 4_000;
+export const hiddenConfig = join(srcDir, 'verify', 'hidden.config.ts');
+export const OUTPUT_TAIL = 4_000;
 
 /** The last `bytes` of a file: learner code may print megabytes, of which only the end matters. */
 async function readTail(file: string, bytes: number): Promise<string> {
@@ -51,7 +56,7 @@ async function readTail(file: string, bytes: number): Promise<string> {
   }
 }
 
-function killGroup(pid: number | undefined): void {
+export function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, 'SIGKILL');
@@ -77,15 +82,21 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const child = execa(process.execPath, [vitestEntry, 'run', '--config', hiddenConfig], {
+  request.signal?.addEventListener('abort', onSignal);
+  if (request.signal?.aborted) interrupted = true;
+  // The child kills its group if this process dies without a chance to (SIGKILL): orphan-guard.ts.
+  const guard = orphanGuard();
+  const child = execa(process.execPath, [...guard.nodeArgs, vitestEntry, 'run', '--config', hiddenConfig], {
     cwd: request.exerciseDir,
     env: {
+      ...guard.env,
       [ENV.subject]: request.subjectFile,
       [ENV.exports]: request.exports.join(','),
       [ENV.seed]: String(request.seed),
       [ENV.report]: reportFile,
       [ENV.exerciseDir]: request.exerciseDir,
       [ENV.testTimeoutMs]: String(Math.ceil(request.timeoutMs / 2)),
+      ...(request.demo ? { [ENV.demo]: '1' } : {}),
       FORCE_COLOR: '0',
       NO_COLOR: '1',
       CI: 'true',
@@ -126,6 +137,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    request.signal?.removeEventListener('abort', onSignal);
     killGroup(childPid);
     await rm(scratch, { recursive: true, force: true });
   }

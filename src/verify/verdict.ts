@@ -65,8 +65,8 @@ function explainError(error: RawError, input: JudgeInput): { message: string; de
     return { message: `your code called process.exit(${exit[1] ?? ''}); code under test must return or throw, never end the process` };
   }
   const detail = error.detail === undefined ? undefined : stripVTControlCharacters(error.detail);
-  // Written for the learner by the hidden suite: shown as it is.
-  if (error.name === 'LearnerFailure' || error.name === 'SubjectError') {
+  // Written for the learner by the hidden suite or the simulator: shown as it is.
+  if (error.name === 'LearnerFailure' || error.name === 'SubjectError' || error.name === 'SimulationViolation') {
     return detail === undefined ? { message } : { message, detail };
   }
   // Anything else was thrown by the learner's code or by a plain assertion: say where.

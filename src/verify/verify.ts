@@ -1,11 +1,12 @@
 /**
  * verify: judge one learner file against one exercise's hidden suite.
  * preflight (file, syntax) → vitest child (hidden suite, virtual time, seeded) → verdict.
+ * The same steps whichever runner runs the suite, so a cold and a warm run judge alike.
  */
 import { randomInt } from 'node:crypto';
 import type { Exercise } from '../catalog/catalog.ts';
 import { preflight } from './preflight.ts';
-import { runSuite } from './run-suite.ts';
+import { runSuite, type SuiteOutcome, type SuiteRequest } from './run-suite.ts';
 import { judge, type Verdict } from './verdict.ts';
 
 export interface VerifyRequest {
@@ -25,13 +26,16 @@ export function freshSeed(): number {
   return randomInt(1, 1_000_000);
 }
 
-export async function verify(request: VerifyRequest): Promise<Verdict> {
+/** Runs a hidden suite: cold (run-suite.ts, the default) or warm (warm/warm-runner.ts, for watch). */
+export type SuiteRunner = (request: SuiteRequest) => Promise<SuiteOutcome>;
+
+export async function verify(request: VerifyRequest, runner: SuiteRunner = runSuite): Promise<Verdict> {
   const { exercise, file, shownFile } = request;
   const seed = request.seed ?? freshSeed();
   const timeoutMs = (request.timeoutSeconds ?? exercise.timeoutSeconds) * 1000;
   const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
   const problem = await preflight(file, shownFile);
   if (problem) return judge({ ...base, preflight: problem });
-  const outcome = await runSuite({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs });
+  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs });
   return judge({ ...base, preflight: null, outcome });
 }

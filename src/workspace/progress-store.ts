@@ -1,12 +1,14 @@
 /**
  * Reads and writes a workspace's progress file. A file that cannot be read is never silently
- * replaced: it is copied aside and reported with both paths, and the command stops.
+ * replaced: it is copied aside and reported with both paths, and the command stops. Writes hold
+ * the file's lock (lock.ts), so that concurrent commands each keep their update.
  */
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './fs-safe.ts';
+import { withLock } from './lock.ts';
 import { emptyProgress, parseProgress, ProgressFormatError, serializeProgress, type Progress } from './progress.ts';
 
 export class ProgressFileError extends Error {
@@ -15,12 +17,15 @@ export class ProgressFileError extends Error {
     readonly file: string,
     readonly backup: string,
     reason: string,
+    newer = false,
   ) {
     super(
       `learn-ds cannot read its progress file ${file}: ${reason}.\n` +
         `A copy of it is kept at ${backup}.\n` +
-        `Fix or remove the file, or run \`learn-ds reset --progress\` to start your progress afresh ` +
-        `(your exercise files are kept).`,
+        (newer
+          ? `This learn-ds leaves the file as it is. Upgrade learn-ds (\`npm install learn-ds@latest\`) to go on with it.`
+          : `Fix or remove the file, or run \`learn-ds reset --progress\` to start your progress afresh ` +
+            `(your exercise files are kept).`),
     );
   }
 }
@@ -44,20 +49,22 @@ export async function loadProgress(file: string): Promise<Progress> {
       await mkdir(join(file, '..'), { recursive: true });
       await copyFile(file, backup);
     }
-    throw new ProgressFileError(file, backup, error.message);
+    throw new ProgressFileError(file, backup, error.message, error.newerFormat !== undefined);
   }
 }
 
 export async function saveProgress(file: string, progress: Progress): Promise<void> {
-  await writeFileAtomic(file, serializeProgress(progress));
+  await withLock(file, () => writeFileAtomic(file, serializeProgress(progress)));
 }
 
 /**
- * Reads, changes and writes progress in one step, re-reading just before the write so that a
- * change made meanwhile by another learn-ds command is kept.
+ * Reads, changes and writes progress in one step under the file's lock, so that a change made
+ * meanwhile by another learn-ds command is kept (an attempt counted, a pass not lost).
  */
 export async function updateProgress(file: string, change: (p: Progress) => Progress): Promise<Progress> {
-  const next = change(await loadProgress(file));
-  await saveProgress(file, next);
-  return next;
+  return withLock(file, async () => {
+    const next = change(await loadProgress(file));
+    await writeFileAtomic(file, serializeProgress(next));
+    return next;
+  });
 }

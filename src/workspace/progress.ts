@@ -26,6 +26,13 @@ export function emptyProgress(): Progress {
 
 export class ProgressFormatError extends Error {
   override name = 'ProgressFormatError';
+  constructor(
+    message: string,
+    /** Set when the file was written by a newer learn-ds: upgrading, not resetting, is the fix. */
+    readonly newerFormat?: number,
+  ) {
+    super(message);
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -44,6 +51,7 @@ export function parseProgress(text: string): Progress {
   if (typeof json.version === 'number' && json.version > PROGRESS_VERSION) {
     throw new ProgressFormatError(
       `it was written by a newer learn-ds (format ${json.version}; this one reads format ${PROGRESS_VERSION}); upgrade learn-ds`,
+      json.version,
     );
   }
   if (json.version !== PROGRESS_VERSION) throw new ProgressFormatError(`its format version ${JSON.stringify(json.version)} is unknown`);

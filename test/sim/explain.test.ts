@@ -48,6 +48,22 @@ describe('timeline', () => {
       '    15.0 ms  │         ✗─────────●   ping not delivered: n2 is down',
     ]);
   });
+
+  test('shows a window from `since`, filtered, with notes on lanes, and keeps a node crashed earlier dotted', () => {
+    const sim = new Simulation<Msg>({ seed: 1, nodes: 2, network: { latency: () => 1 }, factory: () => ({ receive() {} }) });
+    sim.crash('n2');
+    sim.runFor(10);
+    sim.sendFrom('n2', 'n1', { type: 'noise' });
+    sim.sendFrom('n2', 'n1', { type: 'signal' });
+    sim.note('n1', 'became leader of term 3');
+    sim.runFor(10);
+    const text = renderTimeline(sim.trace, { lanes: sim.ids, since: 5, filter: (e) => !(e.kind === 'deliver' && (e.message as Msg).type === 'noise') });
+    expect(text.split('\n')).toEqual([
+      '       time  n1        n2',
+      '    10.0 ms  •         ┊   n1: became leader of term 3',
+      '    11.0 ms  ◀─────────●   signal (sent 10.0 ms)',
+    ]);
+  });
 });
 
 describe('clients and histories', () => {

@@ -42,6 +42,16 @@ describe('determinism', () => {
     expect(run(7).length).toBeGreaterThan(10_000);
   });
 
+  test('nodes start on first use, so a factory may refer to the simulation it runs in', () => {
+    const seen: boolean[] = [];
+    const sim: Simulation<string, ReturnType<typeof sink>> = new Simulation({
+      seed: 1, nodes: 2, factory: (ctx) => { seen.push(sim.isUp(ctx.peers[0]!) || !sim.isUp(ctx.peers[0]!)); return sink(ctx); },
+    });
+    expect(seen).toEqual([]);
+    sim.runFor(1);
+    expect(seen).toEqual([true, true]);
+  });
+
   test('events due at the same instant run in the order they were scheduled', () => {
     const order: number[] = [];
     const sim = new Simulation({ seed: 1, nodes: 1, factory: sink });
@@ -64,6 +74,19 @@ describe('network faults', () => {
     const p = 0.2;
     const sigma = Math.sqrt(n * p * (1 - p));
     expect(Math.abs(n - blast({ loss: p }, n) - n * p)).toBeLessThan(5 * sigma);
+  });
+
+  test('of two copies of a message, whichever arrives second is marked as the duplicate', () => {
+    const sim = new Simulation<string, ReturnType<typeof sink>>({ seed: 9, nodes: 2, factory: sink, network: { duplicate: 1, latency: uniformLatency(1, 50) } });
+    for (let i = 0; i < 200; i++) sim.sendFrom('n1', 'n2', `m${i}`);
+    sim.runFor(100);
+    const seen = new Set<unknown>();
+    for (const e of sim.trace) {
+      if (e.kind !== 'deliver') continue;
+      expect(e.duplicate).toBe(seen.has(e.message));
+      seen.add(e.message);
+    }
+    expect(seen.size).toBe(200);
   });
 
   test('duplication delivers that fraction twice, within statistical bounds', () => {

@@ -1,6 +1,9 @@
 import { test } from 'vitest';
 import {
   advance,
+  bar,
+  formatMs,
+  labelled,
   check,
   controlMathRandom,
   describeThrown,
@@ -275,6 +278,21 @@ const RANDOM_SOURCES: Array<[string, (label: string) => () => number]> = [
   ['Math.random() returning uniform random numbers', (label) => streamFor(label)],
 ];
 
+/** Each wait against its ceiling: █ within it, ▓ beyond it, ░ the unused rest. */
+function waitsPicture(waits: readonly Wait[], options: { baseDelayMs: number; maxDelayMs: number }): string {
+  const scale = Math.max(...waits.map((w) => Math.max(w.ms, ceilingAfter(w.k, options))), 1);
+  const cells = (ms: number) => Math.round((ms / scale) * 48);
+  const rows = waits.map((w): [string, string] => {
+    const ceiling = ceilingAfter(w.k, options);
+    const within = bar(Math.min(w.ms, ceiling), scale, 48);
+    const beyond = '▓'.repeat(Math.max(0, cells(w.ms) - cells(ceiling)));
+    const rest = '░'.repeat(Math.max(0, cells(ceiling) - within.length));
+    return [`before attempt ${w.k + 1}`, `${formatMs(w.ms).padStart(9)} of ≤ ${formatMs(ceiling).padEnd(8)} ${within}${rest}${beyond}`];
+  });
+  return `${labelled(rows)}
+█ your wait within the ceiling  ▓ beyond it  ░ the rest of the ceiling`;
+}
+
 async function checkCeilings(label: string, options: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number }, explain: (k: number, ceiling: number) => string): Promise<void> {
   const random = switchableRandom();
   for (const [description, source] of RANDOM_SOURCES) {
@@ -286,11 +304,13 @@ async function checkCeilings(label: string, options: { maxAttempts: number; base
     for (const w of waits) {
       const ceiling = ceilingAfter(w.k, options);
       check(w.ms >= 0, `attempt ${w.k + 1} started ${-w.ms} ms before attempt ${w.k} failed; wait for each attempt to fail before the next one`);
-      check(
-        w.ms <= ceiling + 1,
-        `attempt ${w.k + 1} started ${w.ms} ms after attempt ${w.k} failed; expected a backoff wait of at most ${ceiling} ms ` +
-          `(${explain(w.k, ceiling)}; with ${random.description()})`,
-      );
+      if (w.ms > ceiling + 1) {
+        fail(
+          `attempt ${w.k + 1} started ${w.ms} ms after attempt ${w.k} failed; expected a backoff wait of at most ${ceiling} ms ` +
+            `(${explain(w.k, ceiling)}; with ${random.description()})`,
+          waitsPicture(waits, options),
+        );
+      }
     }
   }
 }

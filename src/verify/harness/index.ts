@@ -6,3 +6,5 @@ export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTi
 export { holds, type HoldsOptions } from './property.ts';
 export { show } from './show.ts';
 export { simulate, checkScenario, explainScenarioFailure, SCENARIOS_ENV, type ScenarioOptions } from './simulate.ts';
+export { demo } from './demo.ts';
+export { sparkline, bucket, bar, timeAxis, stateStrip, labelled, formatMs, type Segment } from '../../report/charts.ts';

@@ -29,6 +29,8 @@ export interface ScenarioOptions {
   timers?: boolean;
   /** Lanes of the timeline (default: the simulation's nodes). */
   lanes?: readonly NodeId[];
+  /** Only events involving these endpoints (default: all). */
+  focus?: readonly NodeId[];
   describe?: (message: unknown) => string;
 }
 
@@ -55,6 +57,7 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
       until,
       ...(options.timers === undefined ? {} : { timers: options.timers }),
       ...(options.describe === undefined ? {} : { describe: options.describe }),
+      ...(options.focus === undefined ? {} : { focus: options.focus }),
     }));
   }
   parts.push(`scenario seed ${seed} · replay it first: ${replayCommand(seed)}`);

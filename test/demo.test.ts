@@ -1,0 +1,41 @@
+// `learn-ds run`: every demo draws its pictures with the reference solution and explains a learner's crash.
+import { describe, expect, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { runDemo } from '../src/verify/demo.ts';
+import { learnDs, tempDir } from './support/cli.ts';
+
+const catalog = loadCatalog();
+const withDemo = catalog.exercises.filter((e) => e.demoPath);
+const TIMEOUT_SECONDS = 40; // a busy CI machine must not turn a demo into a timeout
+
+describe.concurrent.each(withDemo.map((e) => [e.id, e] as const))('demo of %s', (_id, exercise) => {
+  test('draws its pictures with the reference solution', async ({ expect }) => {
+    const { pictures, verdict } = await runDemo({ exercise, file: exercise.solutionPath, shownFile: 'reference', seed: 1, timeoutSeconds: TIMEOUT_SECONDS });
+    expect(verdict.checks.filter((c) => !c.passed)).toEqual([]);
+    expect(pictures.length).toBeGreaterThan(0);
+    for (const { picture } of pictures) expect(picture.split('\n').length).toBeGreaterThan(2);
+  });
+
+  test("explains why it cannot draw with the starter's TODOs", async ({ expect }) => {
+    const { pictures, verdict } = await runDemo({ exercise, file: exercise.starterPath, shownFile: 'starter', seed: 1, timeoutSeconds: TIMEOUT_SECONDS });
+    expect(pictures.length).toBeLessThan(verdict.checks.length);
+    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.message).join('\n')).toContain('TODO');
+  });
+});
+
+describe('learn-ds run', () => {
+  test('prints the pictures of a file and says nothing was judged', async () => {
+    const id = withDemo[0]!.id;
+    const result = await learnDs(tempDir(), ['run', id, '--file', withDemo[0]!.solutionPath]);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('it judges nothing');
+  }, 60_000);
+
+  test('names the exercises that have a demo when this one has none', async () => {
+    const without = catalog.exercises.find((e) => !e.demoPath)!;
+    const result = await learnDs(tempDir(), ['run', without.id, '--file', without.solutionPath]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`${without.id} has no demo yet. Exercises with one: ${withDemo.map((e) => e.id).join(', ')}.`);
+  }, 60_000);
+});
