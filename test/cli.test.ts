@@ -2,13 +2,13 @@
  * The CLI end to end, as a learner uses it: the real launcher in a fresh directory.
  * next → verify fails → the reference copied in → verify passes → progress saved → next moves on.
  */
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { chapterSlug } from '../src/catalog/chapters.ts';
-import { learnDs, repoRoot, tempDir } from './support/cli.ts';
+import { learnDs, processesJudging, repoRoot, tempDir } from './support/cli.ts';
 
 const catalog = loadCatalog();
 const [first, second] = catalog.exercises;
@@ -163,20 +163,6 @@ describe('anywhere', () => {
 });
 
 describe('Ctrl-C during verify', () => {
-  /** Processes whose environment names `file` as the learner file under test (Linux /proc). */
-  function processesJudging(file: string): number[] {
-    return readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/environ`, 'utf8').includes(`LEARN_DS_SUBJECT=${file}`);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-
   test.runIf(process.platform === 'linux')('stops the run, records nothing and leaves no process behind', async () => {
     const dir = tempDir();
     const file = join(dir, 'spins.ts');

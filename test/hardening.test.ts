@@ -4,7 +4,7 @@
  * the middle of a verify. Each ends with a clear message, and no work or progress is lost.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -13,7 +13,7 @@ import { chapterSlug } from '../src/catalog/chapters.ts';
 import { lockFileOf, LockTimeoutError, withLock } from '../src/workspace/lock.ts';
 import { loadProgress, updateProgress } from '../src/workspace/progress-store.ts';
 import { recordAttempt } from '../src/workspace/progress.ts';
-import { learnDs, repoRoot, tempDir } from './support/cli.ts';
+import { learnDs, processesJudging, repoRoot, tempDir } from './support/cli.ts';
 
 const catalog = loadCatalog();
 const first = catalog.exercises[0]!;
@@ -149,20 +149,6 @@ describe('a workspace that cannot be written', () => {
 });
 
 describe('learn-ds killed during verify (SIGKILL: no chance to clean up)', () => {
-  /** Processes whose environment names `file` as the learner file under test (Linux /proc). */
-  function processesJudging(file: string): number[] {
-    return readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p}/environ`, 'utf8').includes(`LEARN_DS_SUBJECT=${file}`);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-
   test.runIf(process.platform === 'linux')('the hidden suite does not outlive it, even stuck in an infinite loop', async () => {
     const dir = tempDir();
     const file = join(dir, 'spins.ts');

@@ -1,5 +1,5 @@
 // Runs the real learn-ds launcher in a directory, as a learner would, and captures what it says.
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,4 +28,18 @@ export async function learnDs(cwd: string, args: string[], env: Record<string, s
 /** A fresh, empty directory (real path, so that paths printed by the CLI compare equal). */
 export function tempDir(prefix = 'learn-ds-test-'): string {
   return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+/** Processes whose environment names `file` as the learner file under test (Linux /proc). */
+export function processesJudging(file: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/environ`, 'utf8').includes(`LEARN_DS_SUBJECT=${file}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
