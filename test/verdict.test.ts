@@ -1,6 +1,8 @@
 // The verdict rules, without running anything: a pass needs positive evidence.
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { judge, learnerFrame, type JudgeInput } from '../src/verify/verdict.ts';
+import { renderVerdict } from '../src/report/verdict.ts';
 import type { RawReport, RawTest } from '../src/verify/protocol.ts';
 import type { SuiteOutcome } from '../src/verify/run-suite.ts';
 
@@ -97,5 +99,40 @@ describe('learnerFrame', () => {
   test('finds the first frame in the learner file, as file:line:col', () => {
     expect(learnerFrame('Error\n  at x (/lib/a.ts:1:1)\n  at y (file:///ws/b.ts:3:9)', '/ws/b.ts', 'b.ts')).toBe('b.ts:3:9');
     expect(learnerFrame('Error\n  at x (/lib/a.ts:1:1)', '/ws/b.ts', 'b.ts')).toBeUndefined();
+  });
+});
+
+describe('renderVerdict', () => {
+  test('shows a repeated failure once and only the first detail in full', () => {
+    const text = renderVerdict(
+      {
+        exercise: 'x',
+        passed: false,
+        seed: 7,
+        checks: [
+          { name: 'loads', passed: true, message: null },
+          { name: 'first', passed: false, message: 'rule broken: two leaders in term 3', detail: 'TIMELINE-1' },
+          { name: 'second', passed: false, message: 'rule broken: two leaders in term 3', detail: 'TIMELINE-1' },
+          { name: 'third', passed: false, message: 'no leader within 3 s', detail: 'TIMELINE-2' },
+        ],
+      },
+      { file: 'x.ts', replay: 'npx learn-ds verify x --seed 7' },
+    );
+    expect(stripVTControlCharacters(text).split('\n')).toEqual([
+      'Verifying x (x.ts)',
+      '',
+      '  ✓ loads',
+      '  ✗ first',
+      '      rule broken: two leaders in term 3',
+      '      TIMELINE-1',
+      '  ✗ second',
+      '      (the same failure as above)',
+      '  ✗ third',
+      '      no leader within 3 s',
+      '      (details left out: fix the first failure first, or see them all with --json)',
+      '',
+      '3 of 4 checks failed.',
+      'seed 7 · replay this exact run: npx learn-ds verify x --seed 7',
+    ]);
   });
 });

@@ -9,16 +9,35 @@ export interface VerdictContext {
   replay: string;
 }
 
+/**
+ * One mistake often fails several checks (a rule a simulation checks in every scenario), and a
+ * detail can be a 30-row timeline: so a message already shown is not repeated, and only the first
+ * detail is shown in full, to keep the verdict near one screen (`--json` has everything).
+ */
 export function renderVerdict(verdict: Verdict, ctx: VerdictContext): string {
   const lines: string[] = [style.bold(`Verifying ${verdict.exercise} (${ctx.file})`), ''];
+  const shownMessages = new Set<string>();
+  let detailShown = false;
   for (const check of verdict.checks) {
     if (check.passed) {
       lines.push(`  ${style.green(PASS)} ${check.name}`);
       continue;
     }
     lines.push(`  ${style.red(FAIL)} ${check.name}`);
-    if (check.message) lines.push(style.yellow(indent(check.message, '      ')));
-    if (check.detail) lines.push(style.dim(indent(check.detail, '      ')));
+    if (check.message && shownMessages.has(check.message)) {
+      lines.push(style.dim('      (the same failure as above)'));
+      continue;
+    }
+    if (check.message) {
+      shownMessages.add(check.message);
+      lines.push(style.yellow(indent(check.message, '      ')));
+    }
+    if (check.detail && !detailShown) {
+      detailShown = true;
+      lines.push(style.dim(indent(check.detail, '      ')));
+    } else if (check.detail) {
+      lines.push(style.dim('      (details left out: fix the first failure first, or see them all with --json)'));
+    }
   }
   lines.push('');
   const failed = verdict.checks.filter((c) => !c.passed).length;

@@ -107,6 +107,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   readonly #clients = new Map<NodeId, (from: NodeId, message: M) => void>();
   readonly #timers = new Map<TimerId, TimerEvent>();
   readonly #invariants: Array<{ name: string; check: Invariant }> = [];
+  readonly #sendWatchers: Array<(from: NodeId, to: NodeId, message: M) => void> = [];
   readonly #factory: NodeFactory<M, N>;
   readonly #netRandom: () => number;
   readonly #tracing: boolean;
@@ -140,6 +141,11 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
    * refer to the simulation (e.g. a wrapper that asks `sim.isUp`) from its very first call.
    */
   #ensureStarted(): void {
+    this.start();
+  }
+
+  /** Starts the nodes now (calls each factory) if nothing has started them yet. */
+  start(): void {
     if (this.#started) return;
     this.#started = true;
     for (const id of this.ids) this.#boot(this.#slots.get(id)!);
@@ -185,6 +191,14 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   /** Checked after every event; a returned string is a violation, reported with the timeline. */
   invariant(name: string, check: Invariant): void {
     this.#invariants.push({ name, check });
+  }
+
+  /**
+   * Calls `watch` for every message sent (by a node or with sendFrom), before the network decides
+   * its fate: for checks on what nodes send, which the trace shows only once it arrives or is lost.
+   */
+  onSend(watch: (from: NodeId, to: NodeId, message: M) => void): void {
+    this.#sendWatchers.push(watch);
   }
 
   /** An endpoint outside the cluster (a client): nodes can send to it, it sends with `sendFrom`. */
@@ -358,6 +372,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
       throw new Error(`send to unknown node "${to}" (nodes: ${this.ids.join(', ')})`);
     }
     const copy = copyData(message);
+    for (const watch of this.#sendWatchers) watch(from, to, copy);
     if (this.partitions.blocks(from, to)) return this.#drop(from, to, copy, this.#now, 'partition');
     const net = this.network;
     if (net.loss > 0 && this.#netRandom() < net.loss) return this.#drop(from, to, copy, this.#now, 'loss');

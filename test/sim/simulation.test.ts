@@ -52,6 +52,17 @@ describe('determinism', () => {
     expect(seen).toEqual([true, true]);
   });
 
+  test('onSend sees every message sent, lost ones included, in the order sent', () => {
+    const sim = new Simulation<Msg, ReturnType<typeof chatty>>({ seed: 2, nodes: 3, factory: chatty, network: { loss: 0.5 } });
+    const sent: string[] = [];
+    sim.onSend((from, to, m) => sent.push(`${from}>${to}:${m.type}${m.n}`));
+    sim.runFor(100);
+    const arrivedOrLost = sim.trace.filter((e) => e.kind === 'deliver' || e.kind === 'drop').length;
+    expect(sent.length).toBeGreaterThan(20);
+    expect(arrivedOrLost).toBeLessThanOrEqual(sent.length);
+    expect(sim.trace.some((e) => e.kind === 'drop' && e.reason === 'loss')).toBe(true);
+  });
+
   test('events due at the same instant run in the order they were scheduled', () => {
     const order: number[] = [];
     const sim = new Simulation({ seed: 1, nodes: 1, factory: sink });
