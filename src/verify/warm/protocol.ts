@@ -1,0 +1,48 @@
+/**
+ * Messages between the warm verifier (parent, warm-runner.ts) and its long-lived vitest child
+ * (child.ts), over Node's IPC channel. Results still travel as the reporter's report.json, exactly
+ * as in a cold run; these messages only say "run now" and "done".
+ */
+
+/** Parent → child: run the hidden suite once, against this file, with this seed. */
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  subjectFile: string;
+  exports: readonly string[];
+  seed: number;
+  /** Where the reporter writes this run's RawReport (and the setup its ".running" file). */
+  reportFile: string;
+}
+
+/** Where a run's time went, from vitest's own per-file diagnostics (ms, summed over files). */
+export interface RunPhases {
+  /** The whole run as the child saw it: worker start to report written. */
+  totalMs: number;
+  /** Importing the test files, the harness and the learner's file. */
+  collectMs: number;
+  /** The setup file. */
+  setupMs: number;
+  /** The tests themselves. */
+  testsMs: number;
+  /** CPU time the child used for the run, all its threads together. */
+  cpuMs: number;
+}
+
+/** Child → parent. */
+export type ChildMessage =
+  /** vitest is up, the hidden suite is found and its modules are transformed: runs are fast now. */
+  | { type: 'ready' }
+  /** A run ended; exitCode is what `vitest run` would have exited with (process.exitCode). */
+  | { type: 'done'; id: number; exitCode: number; phases: RunPhases }
+  /** vitest could not start (a broken config or suite): the parent falls back to cold runs. */
+  | { type: 'failed'; message: string };
+
+export function isChildMessage(value: unknown): value is ChildMessage {
+  const type = (value as { type?: unknown } | null)?.type;
+  return type === 'ready' || type === 'done' || type === 'failed';
+}
+
+export function isRunMessage(value: unknown): value is RunMessage {
+  return (value as { type?: unknown } | null)?.type === 'run';
+}

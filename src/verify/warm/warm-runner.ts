@@ -1,0 +1,252 @@
+/**
+ * The warm verifier: the same job as run-suite.ts (run a hidden suite, collect its report), with
+ * the vitest start-up paid once instead of on every run. A long-lived child (child.ts) keeps one
+ * vitest instance for one exercise and timeout; each run only re-runs the suite. The outcome has
+ * the same shape and meaning as a cold run's, so judge() gives the same verdict.
+ *
+ * Hard limits are unchanged: a run that outlives its timeout gets the child's whole process group
+ * killed (the timeout verdict, with the check that was running), and a fresh child is started for
+ * the next run. If the child cannot start at all, runs fall back to the cold path.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENV, runningFile, type RawReport } from '../protocol.ts';
+import { OUTPUT_TAIL, hiddenConfig, killGroup, runSuite, type SuiteOutcome, type SuiteRequest } from '../run-suite.ts';
+import { orphanGuard } from '../orphan-guard.ts';
+import { warmChildScript } from './child-script.ts';
+import { isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
+
+/** The end of a stream, at most `max` characters: learner code may print megabytes. */
+export class Tail {
+  private text = '';
+  constructor(private readonly max: number) {}
+  push(chunk: string): void {
+    this.text = (this.text + chunk).slice(-this.max);
+  }
+  take(): string {
+    const text = this.text;
+    this.text = '';
+    return text;
+  }
+}
+
+type Phase = 'starting' | 'ready' | 'dead';
+
+interface Child {
+  process: ChildProcess;
+  key: string;
+  phase: Phase;
+  /** Resolves true once vitest is up, false if the child failed or died before. */
+  ready: Promise<boolean>;
+  stdout: Tail;
+  stderr: Tail;
+  /** How the child ended, once it has. */
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const keyOf = (r: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>) => `${r.exerciseDir}\0${r.timeoutMs}`;
+
+export interface WarmTimings {
+  /** From asking for a run to the child starting it (0 when the child was ready). */
+  waitForChildMs: number;
+  /** The run itself, from the message to "done" (or the kill). */
+  runMs: number;
+  /** The child's breakdown of the run, when it finished normally. */
+  phases?: RunPhases;
+}
+
+export class WarmSuiteRunner {
+  private child: Child | undefined;
+  private readonly scratch = mkdtempSync(join(tmpdir(), 'learn-ds-watch-'));
+  private runs = 0;
+  private closed = false;
+  /** Ends cold runs (demos, fallbacks) when the runner is closed, as Ctrl-C ends them. */
+  private readonly aborter = new AbortController();
+  /** Set when the child cannot start: every later run is cold. */
+  private coldOnly = false;
+  /** Timings of the last run, for the benchmark. */
+  lastTimings: WarmTimings | undefined;
+
+  /** The process id of the current child, if any (tests check that a killed child is gone). */
+  get childPid(): number | undefined {
+    return this.child?.process.pid;
+  }
+
+  /** Starts a child for this exercise and timeout ahead of the first run (optional). */
+  async prepare(request: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>): Promise<boolean> {
+    return this.childFor(request).then((c) => c?.ready ?? false);
+  }
+
+  async run(request: SuiteRequest): Promise<SuiteOutcome> {
+    if (this.closed) return interruptedOutcome();
+    // The child runs hidden suites only; a demo (`learn-ds run`) is rare enough to run cold.
+    if (request.demo) return runSuite({ ...request, signal: this.aborter.signal });
+    const asked = performance.now();
+    // The hard limit counts from the request, start-up included, as a cold run's does.
+    let timedOut = false;
+    let victim: Child | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (victim) this.stopChild(victim);
+    }, request.timeoutMs);
+    try {
+      const child = await this.childFor(request);
+      victim = child;
+      if (child && !timedOut && (await child.ready) && !timedOut) return await this.runIn(child, request, asked, () => timedOut);
+      if (this.closed) return interruptedOutcome();
+      if (timedOut) return { ...interruptedOutcome(), interrupted: false, timedOut: true };
+    } finally {
+      clearTimeout(timer);
+    }
+    // vitest could not start in a child of ours: judge the cold way, from now on.
+    this.coldOnly = true;
+    this.stopChild();
+    return runSuite({ ...request, signal: this.aborter.signal });
+  }
+
+  private async runIn(child: Child, request: SuiteRequest, asked: number, timedOut: () => boolean): Promise<SuiteOutcome> {
+    const started = performance.now();
+    const id = ++this.runs;
+    const reportFile = join(this.scratch, `report-${id}.json`);
+    child.stdout.take();
+    child.stderr.take();
+    const ended = new Promise<{ exitCode: number | undefined; signal: string | undefined; phases?: RunPhases }>((resolve) => {
+      const onMessage = (message: unknown) => {
+        if (isChildMessage(message) && message.type === 'done' && message.id === id) {
+          child.process.off('message', onMessage);
+          resolve({ exitCode: message.exitCode, signal: undefined, phases: message.phases });
+        }
+      };
+      child.process.on('message', onMessage);
+      void child.exit.then(({ code, signal }) => {
+        child.process.off('message', onMessage);
+        resolve({ exitCode: code ?? undefined, signal: signal ?? undefined });
+      });
+    });
+    const message: RunMessage = {
+      type: 'run',
+      id,
+      subjectFile: request.subjectFile,
+      exports: request.exports,
+      seed: request.seed,
+      reportFile,
+    };
+    // A send to a child that just died fails quietly: its exit ends the run below.
+    child.process.send(message, () => undefined);
+    const { exitCode, signal, phases } = await ended;
+    this.lastTimings = { waitForChildMs: started - asked, runMs: performance.now() - started, ...(phases ? { phases } : {}) };
+
+    let report: RawReport | null = null;
+    try {
+      report = JSON.parse(await readFile(reportFile, 'utf8')) as RawReport;
+    } catch {
+      report = null;
+    }
+    const runningTest = report ? undefined : await readFile(runningFile(reportFile), 'utf8').catch(() => undefined);
+    await Promise.all([rm(reportFile, { force: true }), rm(runningFile(reportFile), { force: true })]);
+    const outcome: SuiteOutcome = {
+      report,
+      exitCode,
+      signal,
+      timedOut: timedOut(),
+      interrupted: this.closed && !timedOut(),
+      outputTail: `${child.stdout.take()}\n${child.stderr.take()}`.trim(),
+      runningTest,
+    };
+    // A child that was killed or died is replaced now, so that the next save finds one ready.
+    if (child.phase === 'dead' && !this.closed) void this.childFor(request);
+    return outcome;
+  }
+
+  /** Kills the child and its workers; later runs resolve as interrupted. */
+  close(): void {
+    this.closed = true;
+    this.aborter.abort();
+    this.stopChild();
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  private async childFor(request: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>): Promise<Child | undefined> {
+    if (this.closed || this.coldOnly) return undefined;
+    const key = keyOf(request);
+    if (this.child && this.child.key === key && this.child.phase !== 'dead') return this.child;
+    this.stopChild();
+    let script: string;
+    try {
+      script = await warmChildScript();
+    } catch {
+      return undefined;
+    }
+    if (this.closed) return undefined;
+    // Another call may have started one while the script was being built: reuse it if it serves
+    // this exercise, else it goes (never two children at once).
+    if (this.child && this.child.key === key && this.child.phase !== 'dead') return this.child;
+    this.stopChild();
+    this.child = this.spawnChild(script, request, key);
+    return this.child;
+  }
+
+  private spawnChild(script: string, request: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>, key: string): Child {
+    // As a cold run's child, it kills its group should this process die without a chance to.
+    const guard = orphanGuard();
+    const proc = spawn(process.execPath, [...guard.nodeArgs, script], {
+      cwd: request.exerciseDir,
+      // The same environment as a cold run's child, plus where the config is.
+      env: {
+        ...process.env,
+        ...guard.env,
+        [ENV.exerciseDir]: request.exerciseDir,
+        [ENV.testTimeoutMs]: String(Math.ceil(request.timeoutMs / 2)),
+        LEARN_DS_HIDDEN_CONFIG: hiddenConfig,
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+        CI: 'true',
+      },
+      // Its own process group, as in a cold run: a kill ends the child and all it started.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const stdout = new Tail(OUTPUT_TAIL / 2);
+    const stderr = new Tail(OUTPUT_TAIL / 2);
+    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
+    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      proc.once('exit', (code, signal) => resolve({ code, signal }));
+      proc.once('error', () => resolve({ code: null, signal: null }));
+    });
+    const child: Child = { process: proc, key, phase: 'starting', stdout, stderr, exit, ready: Promise.resolve(false) };
+    child.ready = new Promise<boolean>((resolve) => {
+      const onMessage = (message: unknown) => {
+        if (!isChildMessage(message)) return;
+        const m: ChildMessage = message;
+        if (m.type === 'ready') {
+          child.phase = 'ready';
+          resolve(true);
+        } else if (m.type === 'failed') {
+          resolve(false);
+        }
+      };
+      proc.on('message', onMessage);
+      void exit.then(() => resolve(false));
+    });
+    void exit.then(() => {
+      child.phase = 'dead';
+    });
+    return child;
+  }
+
+  /** Kills `child` (by default the current one) and all it started. */
+  private stopChild(child = this.child): void {
+    if (!child) return;
+    child.phase = 'dead';
+    killGroup(child.process.pid);
+    if (this.child === child) this.child = undefined;
+  }
+}
+
+function interruptedOutcome(): SuiteOutcome {
+  return { report: null, exitCode: undefined, signal: undefined, timedOut: false, interrupted: true, outputTail: '', runningTest: undefined };
+}

@@ -1,0 +1,126 @@
+/**
+ * learn-ds in a real terminal (tmux): `watch` as a learner uses it — saves, rename-saves, a deleted
+ * and re-created file, single keys, quitting — and the bare `learn-ds` menu. The screen is read with
+ * capture-pane and polled until what is expected shows, never after a fixed sleep.
+ */
+import { copyFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { chapterSlug } from '../src/catalog/chapters.ts';
+import { learnDs, repoRoot, tempDir } from './support/cli.ts';
+import { descendants, hasTmux, isAlive, TmuxSession } from './support/tmux.ts';
+
+const tmuxHere = hasTmux();
+// Skipped only on a developer's machine without tmux; in CI, tmux is installed by .ci/run and a
+// missing one fails the run.
+const skip = !tmuxHere && !process.env.CI;
+const title = skip ? 'in a real terminal: SKIPPED, tmux is not installed here (apt-get install tmux; CI installs it)' : 'in a real terminal (tmux)';
+
+const catalog = loadCatalog();
+// A settled exercise rather than the catalog's first, which changes as exercises are added.
+const first = catalog.byId.get('retry-backoff')!;
+const launcher = `${process.execPath} ${join(repoRoot, 'bin', 'learn-ds.js')}`;
+
+/** A fresh folder where `learn-ds start` has started the exercise; returns its file. */
+async function workspaceWithFirstExercise(): Promise<{ dir: string; file: string }> {
+  const dir = tempDir();
+  const r = await learnDs(dir, ['start', first.id]);
+  if (r.exitCode !== 0) throw new Error(r.stderr);
+  return { dir, file: join(dir, 'learn-ds', chapterSlug(first.chapterInfo), first.file) };
+}
+
+const passedLine = /All \d+ checks passed\./;
+const failedLine = /\d+ of \d+ checks failed\./;
+
+/** The terminal is back in cooked mode with echo (not left raw by the program that ran). */
+async function terminalRestored(term: TmuxSession): Promise<void> {
+  term.run(`stty -a | grep -o -- '-\\?icanon\\|-\\?echo ' | tr '\\n' ' '; echo '<stty'`);
+  const screen = await term.waitFor(/(\S.*) <stty/);
+  const modes = /\n([^\n]*) <stty/.exec(screen)![1]!.trim().split(/\s+/);
+  expect(modes).toEqual(['icanon', 'echo']);
+}
+
+describe.skipIf(skip)(title, () => {
+  let term: TmuxSession | undefined;
+  beforeAll(() => {
+    if (!tmuxHere) throw new Error('tmux is required here (CI): .ci/run installs it with apt-get');
+  });
+  afterEach(() => term?.close());
+
+  test('watch: saves turn the verdict green, h gives a hint, rename-saves and re-created files are verified, q quits cleanly', async () => {
+    const { dir, file } = await workspaceWithFirstExercise();
+    term = new TmuxSession(dir);
+    term.run(`${launcher} watch`);
+    await term.waitFor(failedLine, 60_000);
+    const shell = term.shellPid();
+    // The learn-ds process and its warm verifier, to check that none is left after q.
+    const processes = descendants(shell);
+    expect(processes.length).toBeGreaterThanOrEqual(2);
+
+    term.keys('h');
+    await term.waitFor(`Hint 1 of ${first.hints.length}`);
+    term.keys('n');
+    await term.waitFor(`n moves on once ${first.id} passes`);
+    term.keys('v');
+    await term.waitFor(failedLine);
+
+    // A plain save of a correct file: the verdict turns green.
+    writeFileSync(file, readFileSync(first.solutionPath));
+    const green = await term.waitFor(passedLine);
+    expect(green).toContain('Press n for the next exercise');
+    const coloured = term.screen(true).split('\n').find((l) => passedLine.test(l))!;
+    expect(coloured).toMatch(/\x1b\[[0-9;]*32[;m]/);
+    expect(JSON.parse(readFileSync(join(dir, 'learn-ds', '.learn-ds', 'progress.json'), 'utf8')).exercises[first.id].status).toBe('passed');
+    term.keys('r');
+    await term.waitFor(`Reference solution of ${first.id}`);
+
+    // A rename-save (write a temp file, rename it over the old one, as vim does): picked up.
+    writeFileSync(`${file}.swp`, readFileSync(first.starterPath));
+    renameSync(`${file}.swp`, file);
+    await term.waitFor(failedLine);
+
+    // Deleted: a waiting screen, no crash; re-created: verified again.
+    unlinkSync(file);
+    await term.waitFor(/file deleted: \S+, waiting for it to come back/);
+    copyFileSync(first.solutionPath, file);
+    await term.waitFor(passedLine);
+
+    term.keys('q');
+    await term.waitFor(/Stopped watching\.\ntmux\$/);
+    for (const pid of processes) await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
+    await terminalRestored(term);
+  }, 180_000);
+
+  test('watch: Ctrl-C quits too, restoring the terminal and leaving no process', async () => {
+    const { dir } = await workspaceWithFirstExercise();
+    term = new TmuxSession(dir);
+    term.run(`${launcher} watch`);
+    await term.waitFor(failedLine, 60_000);
+    const processes = descendants(term.shellPid());
+    term.keys('C-c');
+    await term.waitFor('Stopped watching.');
+    for (const pid of processes) await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
+    await terminalRestored(term);
+  }, 120_000);
+
+  test('the menu starts on a bare `learn-ds` and its choices work', async () => {
+    const { dir } = await workspaceWithFirstExercise();
+    term = new TmuxSession(dir);
+    term.run(launcher);
+    await term.waitFor('learn-ds: what next?');
+    // List exercises: the fifth choice.
+    term.keys('Down', 'Down', 'Down', 'Down', 'Enter');
+    await term.waitFor(catalog.exercises.at(-1)!.id);
+    await term.waitFor(/what next\?[^\n]*\n[^\n]*Verify the current exercise/);
+    // Hint: the third.
+    term.keys('Down', 'Down', 'Enter');
+    await term.waitFor(`Hint 1 of ${first.hints.length}`);
+    await term.waitFor(/Hint 1 of[\s\S]*learn-ds: what next\?/);
+    // Quit: the last (Up wraps around to it).
+    term.keys('Up', 'Enter');
+    await term.waitFor(/Quit\ntmux\$/);
+    expect(JSON.parse(readFileSync(join(dir, 'learn-ds', '.learn-ds', 'progress.json'), 'utf8')).exercises[first.id].hintsSeen).toBe(1);
+    await terminalRestored(term);
+  }, 120_000);
+});

@@ -1,0 +1,136 @@
+/**
+ * The warm verifier (watch's) judges exactly as the cold one (verify's): the same verdict for the
+ * same file and seed, over the reference, the starter, every mutant and every kind of broken file;
+ * a changed file is judged afresh; an infinite loop is cut by the same timeout, after which a new
+ * child serves the next run. Real runs, against the retry-backoff exercise.
+ */
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import type { Verdict } from '../src/verify/verdict.ts';
+import { verify } from '../src/verify/verify.ts';
+import { WarmSuiteRunner } from '../src/verify/warm/warm-runner.ts';
+import { mutantsOf } from './support/mutants.ts';
+import { tempDir } from './support/cli.ts';
+
+const fixtures = fileURLToPath(new URL('./fixtures/bad-input/', import.meta.url));
+const exercise = loadCatalog().byId.get('retry-backoff')!;
+const SEED = 1;
+
+const cases: Array<[string, string]> = [
+  ['the reference solution', exercise.solutionPath],
+  ['the starter', exercise.starterPath],
+  ...mutantsOf(exercise.dir).map((m): [string, string] => [`mutant ${m.name}`, m.file]),
+  ...[
+    'exit-in-call.ts',
+    'exit-at-load.ts',
+    'exit-swallowed.ts',
+    'syntax-error.ts',
+    'missing-export.ts',
+    'throws-non-error.ts',
+    'unhandled-rejection.ts',
+    'leaves-timer.ts',
+    'throws-non-error-in-call.ts',
+    'empty.ts',
+    'prints-megabytes.ts',
+  ].map((f): [string, string] => [f, join(fixtures, f)]),
+];
+
+const judgeWith = (file: string, runner?: WarmSuiteRunner, timeoutSeconds = 40, seed = SEED): Promise<Verdict> =>
+  verify({ exercise, file, shownFile: 'learner.ts', seed, timeoutSeconds }, runner ? (r) => runner.run(r) : undefined);
+
+/** Runs `jobs` with at most `limit` at a time: cold runs are whole processes on a small machine. */
+async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const results: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        results[i] = await jobs[i]!();
+      }
+    }),
+  );
+  return results;
+}
+
+const isAlive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]!.includes('Z');
+
+describe('warm and cold verifiers agree', () => {
+  const runner = new WarmSuiteRunner();
+  const cold = new Map<string, Verdict>();
+  beforeAll(async () => {
+    const verdicts = await pool(cases.map(([, file]) => () => judgeWith(file)), 3);
+    cases.forEach(([name], i) => cold.set(name, verdicts[i]!));
+  }, 240_000);
+  afterAll(() => runner.close());
+
+  test.for(cases)('%s', async ([name, file]) => {
+    const warm = await judgeWith(file, runner);
+    expect(warm).toEqual(cold.get(name));
+  });
+});
+
+describe('the warm verifier', () => {
+  const runner = new WarmSuiteRunner();
+  afterAll(() => runner.close());
+
+  test('judges the file as it is now: every run imports it afresh, and what it imports', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'retry-backoff.ts');
+    const impl = join(dir, 'impl.ts');
+    copyFileSync(exercise.starterPath, file);
+    expect((await judgeWith(file, runner)).passed).toBe(false);
+    copyFileSync(exercise.solutionPath, file);
+    expect((await judgeWith(file, runner)).passed).toBe(true);
+    copyFileSync(exercise.starterPath, file);
+    expect((await judgeWith(file, runner)).passed).toBe(false);
+    // A learner file that re-exports from a helper of its own: a change to the helper counts too.
+    writeFileSync(file, "export { retry } from './impl.ts';\n");
+    copyFileSync(exercise.starterPath, impl);
+    expect((await judgeWith(file, runner)).passed).toBe(false);
+    copyFileSync(exercise.solutionPath, impl);
+    expect((await judgeWith(file, runner)).passed).toBe(true);
+  });
+
+  test('each run has its own seed, as a cold run does: the tests see the seed of their run', async () => {
+    // A learner file that says which seed its run has: the message of every failed check names it.
+    const file = join(tempDir(), 'retry-backoff.ts');
+    writeFileSync(file, 'export function retry(): never {\n  throw new Error(`seed ${process.env.LEARN_DS_SEED}`);\n}\n');
+    for (const seed of [11, 12]) {
+      const verdict = await judgeWith(file, runner, 40, seed);
+      expect(verdict.seed).toBe(seed);
+      const messages = verdict.checks.filter((c) => !c.passed).map((c) => c.message);
+      expect(messages.length).toBeGreaterThan(0);
+      expect(messages.some((m) => m?.includes(`seed ${seed}`))).toBe(true);
+      expect(messages.some((m) => m?.includes(`seed ${seed === 11 ? 12 : 11}`))).toBe(false);
+    }
+  });
+
+  test('an infinite loop is cut at the timeout with the cold verdict; the child is replaced and the next run works', async () => {
+    const loop = join(fixtures, 'infinite-loop.ts');
+    await runner.prepare({ exerciseDir: exercise.dir, timeoutMs: 6_000 });
+    const before = runner.childPid!;
+    const [warm, cold] = [await judgeWith(loop, runner, 6), await judgeWith(loop, undefined, 6)];
+    expect(warm.passed).toBe(false);
+    expect(warm.checks[0]!.message).toMatch(/timed out after 6 s while checking ".+": is there an infinite loop/);
+    expect(warm).toEqual(cold);
+    expect(isAlive(before)).toBe(false);
+    const after = await judgeWith(exercise.solutionPath, runner, 6);
+    expect(after.passed).toBe(true);
+    expect(runner.childPid).not.toBe(before);
+  }, 60_000);
+
+  test('after close, a run is interrupted and no child is left', async () => {
+    const own = new WarmSuiteRunner();
+    await own.prepare({ exerciseDir: exercise.dir, timeoutMs: 40_000 });
+    const pid = own.childPid!;
+    expect(isAlive(pid)).toBe(true);
+    own.close();
+    const verdict = await judgeWith(exercise.solutionPath, own);
+    expect(verdict.interrupted).toBe(true);
+    await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
+  });
+});
