@@ -117,6 +117,11 @@ describe.skipIf(skip)(title, () => {
     term.keys('Down', 'Down', 'Enter');
     await term.waitFor(`Hint 1 of ${first.hints.length}`);
     await term.waitFor(/Hint 1 of[\s\S]*learn-ds: what next\?/);
+    // Watch: the seventh; q comes back to the menu.
+    term.keys('Down', 'Down', 'Down', 'Down', 'Down', 'Down', 'Enter');
+    await term.waitFor(failedLine, 60_000);
+    term.keys('q');
+    await term.waitFor(/Stopped watching\.[\s\S]*learn-ds: what next\?/);
     // Quit: the last (Up wraps around to it).
     term.keys('Up', 'Enter');
     await term.waitFor(/Quit\ntmux\$/);

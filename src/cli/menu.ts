@@ -9,8 +9,10 @@ import { runShow } from './show.ts';
 import { runList } from './list.ts';
 import { runProgress } from './progress.ts';
 import { runSolution } from './solution.ts';
+import { runWatch } from './watch.ts';
+import { runDemoCommand } from './run.ts';
 
-type Action = 'next' | 'verify' | 'hint' | 'show' | 'list' | 'progress' | 'solution' | 'quit';
+type Action = 'next' | 'verify' | 'hint' | 'show' | 'list' | 'progress' | 'watch' | 'run' | 'solution' | 'quit';
 
 const ACTIONS: Record<Exclude<Action, 'quit'>, (g: GlobalOptions) => Promise<unknown>> = {
   next: runNext,
@@ -19,6 +21,8 @@ const ACTIONS: Record<Exclude<Action, 'quit'>, (g: GlobalOptions) => Promise<unk
   show: (g) => runShow(undefined, g),
   list: runList,
   progress: runProgress,
+  watch: (g) => runWatch(undefined, {}, g),
+  run: (g) => runDemoCommand(undefined, {}, g),
   solution: (g) => runSolution(undefined, g),
 };
 
@@ -34,6 +38,8 @@ export async function runMenu(globals: GlobalOptions): Promise<void> {
         { name: 'Show the statement', value: 'show' },
         { name: 'List exercises', value: 'list' },
         { name: 'Progress', value: 'progress' },
+        { name: 'Watch: verify on every save', value: 'watch' },
+        { name: 'Run a demo of your code', value: 'run' },
         { name: 'Reference solution', value: 'solution' },
         { name: 'Quit', value: 'quit' },
       ],
