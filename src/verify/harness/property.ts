@@ -2,7 +2,7 @@
  * Property-based checks (fast-check) seeded by the suite's seed, failing with a learner's message
  * and the smallest counterexample instead of fast-check's own report.
  */
-import fc from 'fast-check';
+import type { IAsyncProperty, IProperty } from 'fast-check';
 import { LearnerFailure, describeThrown } from './failure.ts';
 import { suiteSeed } from './random.ts';
 
@@ -13,9 +13,12 @@ export interface HoldsOptions<Ts> {
 }
 
 export async function holds<Ts>(
-  property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>,
+  property: IProperty<Ts> | IAsyncProperty<Ts>,
   options: HoldsOptions<Ts> = {},
 ): Promise<void> {
+  // Loaded here, not at the top: every hidden suite imports the harness, and most never call holds
+  // (fast-check costs about 20 ms to load, which watch mode pays on every save).
+  const { default: fc } = await import('fast-check');
   const details = await fc.check(property, { seed: suiteSeed(), numRuns: options.numRuns ?? 100 });
   if (!details.failed) return;
   const cause: unknown = details.errorInstance;
