@@ -49,7 +49,8 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
   const message = error instanceof LearnerFailure || error instanceof SimulationViolation ? error.message : describeThrown(error);
   const parts: string[] = [];
   if (error instanceof LearnerFailure && error.learnerDetail) parts.push(error.learnerDetail);
-  if (sim) {
+  // A timeline with nothing in it (say, a node that threw as it started) would only add noise.
+  if (sim && sim.trace.length > 0) {
     const until = error instanceof SimulationViolation ? error.time : sim.now;
     parts.push(renderTimeline(sim.trace, {
       lanes: options.lanes ?? sim.ids,
