@@ -56,6 +56,21 @@ async function readTail(file: string, bytes: number): Promise<string> {
   }
 }
 
+/**
+ * What a child left: its report (null when it ended without writing one) and, failing that, the
+ * name of the check that was running (written by the setup file as each check starts).
+ */
+export async function readReport(reportFile: string): Promise<{ report: RawReport | null; runningTest: string | undefined }> {
+  let report: RawReport | null = null;
+  try {
+    report = JSON.parse(await readFile(reportFile, 'utf8')) as RawReport;
+  } catch {
+    report = null;
+  }
+  const runningTest = report ? undefined : await readFile(runningFile(reportFile), 'utf8').catch(() => undefined);
+  return { report, runningTest };
+}
+
 export function killGroup(pid: number | undefined): void {
   if (pid === undefined) return;
   try {
@@ -116,13 +131,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
 
   try {
     const result = await child;
-    let report: RawReport | null = null;
-    try {
-      report = JSON.parse(await readFile(reportFile, 'utf8')) as RawReport;
-    } catch {
-      report = null;
-    }
-    const runningTest = report ? undefined : await readFile(runningFile(reportFile), 'utf8').catch(() => undefined);
+    const { report, runningTest } = await readReport(reportFile);
     return {
       runningTest,
       report,

@@ -10,11 +10,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV, runningFile, type RawReport } from '../protocol.ts';
-import { OUTPUT_TAIL, hiddenConfig, killGroup, runSuite, type SuiteOutcome, type SuiteRequest } from '../run-suite.ts';
+import { ENV, runningFile } from '../protocol.ts';
+import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteOutcome, type SuiteRequest } from '../run-suite.ts';
 import { orphanGuard } from '../orphan-guard.ts';
 import { warmChildScript } from './child-script.ts';
 import { isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
@@ -139,13 +139,7 @@ export class WarmSuiteRunner {
     const { exitCode, signal, phases } = await ended;
     this.lastTimings = { waitForChildMs: started - asked, runMs: performance.now() - started, ...(phases ? { phases } : {}) };
 
-    let report: RawReport | null = null;
-    try {
-      report = JSON.parse(await readFile(reportFile, 'utf8')) as RawReport;
-    } catch {
-      report = null;
-    }
-    const runningTest = report ? undefined : await readFile(runningFile(reportFile), 'utf8').catch(() => undefined);
+    const { report, runningTest } = await readReport(reportFile);
     await Promise.all([rm(reportFile, { force: true }), rm(runningFile(reportFile), { force: true })]);
     const outcome: SuiteOutcome = {
       report,
