@@ -17,3 +17,4 @@ export { renderTimeline, type TimelineOptions } from './timeline.ts';
 export { summarize } from './format.ts';
 export { prng, streamOf, hashString, uniform, randomInt, shuffled } from './random.ts';
 export { firstFailure, seedsFrom, type SeedFailure } from './seeds.ts';
+export { watchSends } from './context.ts';

@@ -1,6 +1,6 @@
 // The simulator does what it says: deterministic, faults as configured, crashes keep only storage.
 import { describe, expect, test } from 'vitest';
-import { Simulation, SimulationViolation, uniformLatency, type NodeContext, type SimNode } from '../../src/sim/index.ts';
+import { Simulation, SimulationViolation, uniformLatency, watchSends, type NodeContext, type SimNode } from '../../src/sim/index.ts';
 
 type Msg = { type: 'ping' | 'pong'; n: number };
 
@@ -61,6 +61,18 @@ describe('determinism', () => {
     expect(sent.length).toBeGreaterThan(20);
     expect(arrivedOrLost).toBeLessThanOrEqual(sent.length);
     expect(sim.trace.some((e) => e.kind === 'drop' && e.reason === 'loss')).toBe(true);
+  });
+
+  test('watchSends shows a test every send of a node as it is made, and changes nothing else', () => {
+    const seen: string[] = [];
+    const sim = new Simulation<Msg, ReturnType<typeof chatty>>({
+      seed: 4, nodes: 2, factory: (ctx) => chatty(watchSends(ctx, (to, m) => seen.push(`${ctx.id}>${to}:${m.type}`))),
+    });
+    const plain = new Simulation<Msg, ReturnType<typeof chatty>>({ seed: 4, nodes: 2, factory: chatty });
+    sim.runFor(100);
+    plain.runFor(100);
+    expect(JSON.stringify(sim.trace)).toBe(JSON.stringify(plain.trace));
+    expect(seen.filter((s) => s.endsWith(':ping')).length).toBe(sim.trace.filter((e) => e.kind === 'deliver' && (e.message as Msg).type === 'ping').length);
   });
 
   test('events due at the same instant run in the order they were scheduled', () => {

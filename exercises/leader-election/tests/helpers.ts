@@ -6,7 +6,7 @@
  */
 import { show, simulate } from '../../../src/verify/harness/index.ts';
 import {
-  summarize, uniformLatency,
+  summarize, uniformLatency, watchSends,
   type NetworkOptions, type NodeContext, type NodeId, type SimNode, type Simulation,
 } from '../../../src/sim/index.ts';
 import type { ElectionOptions, Message, RaftNode, Role } from '../../../solutions/leader-election.ts';
@@ -113,26 +113,15 @@ export function cluster(opts: ClusterOptions): Cluster {
     ctx.log(`✗ second vote in term ${term}, for ${candidate}`);
   };
 
-  const watch = (ctx: NodeContext<Message>): NodeContext<Message> => ({
-    id: ctx.id,
-    peers: ctx.peers,
-    now: () => ctx.now(),
-    send: (to, message) => {
-      if (sim.isUp(ctx.id) && isMessage(message)) {
-        sent.push({ t: sim.now, from: ctx.id, to, message: structuredClone(message) });
-        if (message.type === 'vote' && message.granted === true && typeof message.term === 'number') {
-          recordVote(ctx.id, message.term, to, ctx);
-        }
-        if (message.type === 'request-vote' && typeof message.term === 'number') recordVote(ctx.id, message.term, ctx.id, ctx);
+  const watch = (ctx: NodeContext<Message>): NodeContext<Message> =>
+    watchSends(ctx, (to, message) => {
+      if (!sim.isUp(ctx.id) || !isMessage(message)) return;
+      sent.push({ t: sim.now, from: ctx.id, to, message: structuredClone(message) });
+      if (message.type === 'vote' && message.granted === true && typeof message.term === 'number') {
+        recordVote(ctx.id, message.term, to, ctx);
       }
-      ctx.send(to, message);
-    },
-    setTimer: (delayMs, callback) => ctx.setTimer(delayMs, callback),
-    cancelTimer: (timer) => ctx.cancelTimer(timer),
-    random: () => ctx.random(),
-    storage: ctx.storage,
-    log: (text) => ctx.log(text),
-  });
+      if (message.type === 'request-vote' && typeof message.term === 'number') recordVote(ctx.id, message.term, ctx.id, ctx);
+    });
 
   sim = simulate<Message, SimNode<Message>>({
     seed: opts.seed,

@@ -12,7 +12,7 @@
  */
 import { show, simulate } from '../../../src/verify/harness/index.ts';
 import {
-  summarize, uniformLatency,
+  summarize, uniformLatency, watchSends,
   type NetworkOptions, type NodeContext, type NodeId, type SimNode, type Simulation,
 } from '../../../src/sim/index.ts';
 import type { Packet, Sender, SenderOptions } from '../../../solutions/reliable-delivery.ts';
@@ -247,20 +247,8 @@ export function link(opts: LinkOptions): Link {
     l.deliveredAt.push(sim.now);
   };
 
-  const watch = (ctx: NodeContext<Packet>, onSend: (packet: Packet) => void): NodeContext<Packet> => ({
-    id: ctx.id,
-    peers: ctx.peers,
-    now: () => ctx.now(),
-    send: (to, message) => {
-      onSend(message);
-      ctx.send(to, message);
-    },
-    setTimer: (delayMs, callback) => ctx.setTimer(delayMs, callback),
-    cancelTimer: (timer) => ctx.cancelTimer(timer),
-    random: () => ctx.random(),
-    storage: ctx.storage,
-    log: (text) => ctx.log(text),
-  });
+  const watch = (ctx: NodeContext<Packet>, onSend: (packet: Packet) => void): NodeContext<Packet> =>
+    watchSends(ctx, (_to, packet) => onSend(packet));
 
   sim = simulate<Packet, SimNode<Packet>>({
     seed: opts.seed,
