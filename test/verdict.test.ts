@@ -136,3 +136,28 @@ describe('renderVerdict', () => {
     ]);
   });
 });
+
+describe('renderVerdict at a terminal width', () => {
+  test('wraps names and messages at word boundaries, aligned under their first line; leaves details alone', () => {
+    const detail = `timeline ${'─'.repeat(60)}`;
+    const text = renderVerdict(
+      {
+        exercise: 'x',
+        passed: false,
+        seed: 1,
+        checks: [{ name: 'a check whose name is rather long for a narrow terminal', passed: false, message: 'what was expected and what the code did instead', detail }],
+      },
+      { file: 'x.ts', replay: 'r', width: 40 },
+    );
+    const lines = stripVTControlCharacters(text).split('\n');
+    expect(lines.slice(2, 9)).toEqual([
+      '  ✗ a check whose name is rather long',
+      '    for a narrow terminal',
+      '      what was expected and what the',
+      '      code did instead',
+      `      ${detail}`,
+      '',
+      '1 of 1 checks failed.',
+    ]);
+  });
+});

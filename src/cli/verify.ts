@@ -50,7 +50,7 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     print(verdictJson(verdict));
     warnNotSaved(saved, 'Your result was not recorded in your progress');
   } else {
-    print(renderVerdict(verdict, { file: shown(file), replay }));
+    print(renderVerdict(verdict, { file: shown(file), replay, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }));
     warnNotSaved(saved, 'Your result was not recorded in your progress');
     if (verdict.passed && saved?.ok) {
       const nextId = nextExerciseId(saved.progress, catalog().exercises.map((e) => e.id));

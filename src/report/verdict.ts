@@ -1,5 +1,6 @@
 /** Renders a verdict for the terminal: one line per check, and for a failure what to do next. */
 import type { Verdict } from '../verify/verdict.ts';
+import wrapAnsi from 'wrap-ansi';
 import { FAIL, PASS, indent, style } from './style.ts';
 
 export interface VerdictContext {
@@ -7,6 +8,22 @@ export interface VerdictContext {
   file: string;
   /** The command that replays this exact run. */
   replay: string;
+  /** The terminal's width: names and messages are wrapped at word boundaries to fit (details, e.g. timelines, are not). */
+  width?: number;
+}
+
+/**
+ * `text` wrapped at word boundaries to `width` (if known), after `prefix`; a wrapped line's
+ * continuation rows keep that line's own indentation, so listings in a message stay aligned.
+ */
+function wrapped(text: string, prefix: string, width: number | undefined): string {
+  if (width === undefined || width <= prefix.length + 20) return indent(text, prefix);
+  const rows = text.split('\n').flatMap((line) => {
+    const own = /^ */.exec(line)![0];
+    const room = Math.max(10, width - prefix.length - own.length);
+    return wrapAnsi(line.slice(own.length), room, { hard: true }).split('\n').map((row) => own + row);
+  });
+  return indent(rows.join('\n'), prefix);
 }
 
 /**
@@ -19,18 +36,19 @@ export function renderVerdict(verdict: Verdict, ctx: VerdictContext): string {
   const shownMessages = new Set<string>();
   let detailShown = false;
   for (const check of verdict.checks) {
+    const name = wrapped(check.name, '    ', ctx.width).slice(4);
     if (check.passed) {
-      lines.push(`  ${style.green(PASS)} ${check.name}`);
+      lines.push(`  ${style.green(PASS)} ${name}`);
       continue;
     }
-    lines.push(`  ${style.red(FAIL)} ${check.name}`);
+    lines.push(`  ${style.red(FAIL)} ${name}`);
     if (check.message && shownMessages.has(check.message)) {
       lines.push(style.dim('      (the same failure as above)'));
       continue;
     }
     if (check.message) {
       shownMessages.add(check.message);
-      lines.push(style.yellow(indent(check.message, '      ')));
+      lines.push(style.yellow(wrapped(check.message, '      ', ctx.width)));
     }
     if (check.detail && !detailShown) {
       detailShown = true;

@@ -59,7 +59,7 @@ function afterVerdict(view: WatchView, verdict: Verdict): string {
 const PANEL_KEYS = 'v or Enter: back to the verdict';
 
 /** The screen's middle; a verdict or a panel comes apart from what follows it, so that it can be fitted. */
-function bodyText(view: WatchView): { verdict?: string; panel?: string; text: string } {
+function bodyText(view: WatchView, columns: number | undefined): { verdict?: string; panel?: string; text: string } {
   if (view.panel !== null) return { panel: view.panel.text, text: style.dim(PANEL_KEYS) };
   const body = view.body;
   switch (body.kind) {
@@ -70,7 +70,10 @@ function bodyText(view: WatchView): { verdict?: string; panel?: string; text: st
     case 'error':
       return { text: style.red(`learn-ds could not verify your file: ${body.message}`) + style.dim('\nIt tries again on your next save.') };
     case 'verdict':
-      return { verdict: renderVerdict(body.verdict, { file: view.shownFile, replay: body.replay }), text: afterVerdict(view, body.verdict) };
+      return {
+        verdict: renderVerdict(body.verdict, { file: view.shownFile, replay: body.replay, ...(columns === undefined ? {} : { width: columns }) }),
+        text: afterVerdict(view, body.verdict),
+      };
   }
 }
 
@@ -145,7 +148,7 @@ interface Layout {
 function layout(view: WatchView, size: { rows: number; columns: number } | undefined): Layout {
   const status = view.verifying && view.body.kind !== 'starting' ? style.cyan(' · verifying…') : '';
   const header = [exerciseHeading(view.exercise, view.total), style.dim(`Watching ${view.shownFile}: every save is verified.`) + status, ''];
-  const { verdict, panel, text } = bodyText(view);
+  const { verdict, panel, text } = bodyText(view, size?.columns);
   const rest = [text, ''];
   if (view.notice) rest.push(style.yellow(view.notice), '');
   rest.push(footer(view));
