@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { Catalog, Exercise } from '../catalog/catalog.ts';
+import type { Saved } from '../cli/save.ts';
 import { renderList } from '../report/catalog.ts';
 import { style } from '../report/style.ts';
 import type { Verdict } from '../verify/verdict.ts';
@@ -56,8 +57,6 @@ export interface WatchSessionOptions {
   cli: WatchCli;
 }
 
-/** A change of progress that could not be written: the result stands, only its record is lost. */
-export type Saved = { ok: true; progress: Progress } | { ok: false; problem: string };
 
 export interface WatchCli {
   /** Renders hints as `hint` does. */
