@@ -1,6 +1,6 @@
 // `learn-ds run bulkhead`: calls to one dependency through your bulkhead while that dependency turns slow.
-import { BulkheadFullError, Bulkhead } from './tests/subject.ts';
-import { advance, bucket, demo, labelled, settle, sparkline, stateStrip, timeAxis, useVirtualTime, virtualNow, type Segment } from '../../src/verify/harness/index.ts';
+import { BulkheadFullError, Bulkhead } from 'learn-ds/subject/bulkhead';
+import { advance, bucket, demo, labelled, settle, sparkline, stateStrip, timeAxis, useVirtualTime, virtualNow, type Segment } from 'learn-ds/harness';
 
 demo('a dependency that turns slow for three seconds', async () => {
   useVirtualTime();

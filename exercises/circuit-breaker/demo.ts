@@ -1,6 +1,6 @@
 // `learn-ds run circuit-breaker`: the breaker's state over time as the service fails and recovers.
-import { advance, demo, labelled, stateStrip, timeAxis, useVirtualTime, virtualNow, type Segment } from '../../src/verify/harness/index.ts';
-import { CircuitBreaker } from './tests/subject.ts';
+import { advance, demo, labelled, stateStrip, timeAxis, useVirtualTime, virtualNow, type Segment } from 'learn-ds/harness';
+import { CircuitBreaker } from 'learn-ds/subject/circuit-breaker';
 
 type State = 'closed' | 'open' | 'half-open';
 

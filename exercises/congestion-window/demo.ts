@@ -1,8 +1,8 @@
 // `learn-ds run congestion-window`: the congestion window round trip after round trip, over a link
 // with a bottleneck: slow start's climb, the AIMD sawtooth, and the fall to 1 segment on a timeout.
-import { demo, labelled, show } from '../../src/verify/harness/index.ts';
+import { demo, labelled, show } from 'learn-ds/harness';
 import { runRounds, type Round } from './tests/bottleneck.ts';
-import { CongestionControl } from './tests/subject.ts';
+import { CongestionControl } from 'learn-ds/subject/congestion-window';
 
 const PARTIAL = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 

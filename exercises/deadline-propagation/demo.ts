@@ -1,7 +1,7 @@
 // `learn-ds run deadline-propagation`: a gateway → orders → inventory chain, hop by hop, with the
 // deadline passed along (your Deadline and callWithDeadline), and with a timeout per hop instead.
-import { demo, formatMs, labelled, settle, timeAxis, useVirtualTime, virtualNow } from '../../src/verify/harness/index.ts';
-import { Deadline, callWithDeadline } from './tests/subject.ts';
+import { demo, formatMs, labelled, settle, timeAxis, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { Deadline, callWithDeadline } from 'learn-ds/subject/deadline-propagation';
 
 type DeadlineOf = ReturnType<typeof Deadline.after>;
 /** A hop's request handler: the grpc-timeout header it receives, and the caller's signal (the connection). */

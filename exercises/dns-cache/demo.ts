@@ -1,6 +1,6 @@
 // `learn-ds run dns-cache`: where each lookup's answer came from, while the name server goes down and comes back.
-import { advance, demo, labelled, settle, stateStrip, timeAxis, useVirtualTime, virtualNow, type Segment } from '../../src/verify/harness/index.ts';
-import { CachingResolver } from './tests/subject.ts';
+import { advance, demo, labelled, settle, stateStrip, timeAxis, useVirtualTime, virtualNow, type Segment } from 'learn-ds/harness';
+import { CachingResolver } from 'learn-ds/subject/dns-cache';
 
 demo('one name looked up twice a second while the name server is down for 18 s', async () => {
   useVirtualTime();

@@ -1,8 +1,8 @@
 // `learn-ds run failure-detector`: who suspects whom over time, as a node crashes, a link slows and a partition heals.
-import { demo, formatMs, labelled, stateStrip, timeAxis, type Segment } from '../../src/verify/harness/index.ts';
-import { Simulation, spikyLatency, uniformLatency } from '../../src/sim/index.ts';
-import type { FailureDetector, Message } from '../../solutions/failure-detector.ts';
-import { createFailureDetector } from './tests/subject.ts';
+import { demo, formatMs, labelled, stateStrip, timeAxis, type Segment } from 'learn-ds/harness';
+import { Simulation, spikyLatency, uniformLatency } from 'learn-ds/sim';
+import type { FailureDetector, Message } from 'learn-ds/subject/failure-detector';
+import { createFailureDetector } from 'learn-ds/subject/failure-detector';
 
 const options = { heartbeatIntervalMs: 100, timeoutMs: 350 };
 

@@ -1,7 +1,7 @@
 // `learn-ds run hedged-requests`: the latency of 1,000 requests with and without hedging, over the
 // same seeded replica latencies, and what the hedges cost.
-import { bar, demo, formatMs, labelled, settle, streamFor, useVirtualTime, virtualNow } from '../../src/verify/harness/index.ts';
-import { Hedger } from './tests/subject.ts';
+import { bar, demo, formatMs, labelled, settle, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { Hedger } from 'learn-ds/subject/hedged-requests';
 
 /** Nearest-rank percentile. */
 function percentile(sorted: readonly number[], p: number): number {

@@ -1,8 +1,8 @@
 // `learn-ds run lamport-clock`: your clocks stamping a run of four nodes, and the total order they give.
-import { demo } from '../../src/verify/harness/index.ts';
-import { renderTimeline } from '../../src/sim/index.ts';
+import { demo } from 'learn-ds/harness';
+import { renderTimeline } from 'learn-ds/sim';
 import { runExchange } from './tests/helpers.ts';
-import { LamportClock, compareStamps } from './tests/subject.ts';
+import { LamportClock, compareStamps } from 'learn-ds/subject/lamport-clock';
 
 /** "e18's message (4, n1)": which send it came from and the stamp it carries. */
 const short = (message: unknown) => {

@@ -1,8 +1,8 @@
 // `learn-ds run leader-election`: five of your nodes elect a leader, lose it, and elect another.
-import { demo } from '../../src/verify/harness/index.ts';
-import { Simulation, renderTimeline, uniformLatency, type TraceEvent } from '../../src/sim/index.ts';
-import type { Message, RaftNode } from '../../solutions/leader-election.ts';
-import { createRaftNode } from './tests/subject.ts';
+import { demo } from 'learn-ds/harness';
+import { Simulation, renderTimeline, uniformLatency, type TraceEvent } from 'learn-ds/sim';
+import type { Message, RaftNode } from 'learn-ds/subject/leader-election';
+import { createRaftNode } from 'learn-ds/subject/leader-election';
 
 const options = { electionTimeoutMs: [150, 300] as [number, number], heartbeatIntervalMs: 50 };
 

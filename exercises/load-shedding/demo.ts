@@ -1,6 +1,6 @@
 // `learn-ds run load-shedding`: a server pushed to twice its capacity, with your shedder and without shedding.
-import { advance, bucket, demo, formatMs, labelled, settle, sparkline, streamFor, timeAxis, useVirtualTime, virtualNow } from '../../src/verify/harness/index.ts';
-import { LoadShedder } from './tests/subject.ts';
+import { advance, bucket, demo, formatMs, labelled, settle, sparkline, streamFor, timeAxis, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { LoadShedder } from 'learn-ds/subject/load-shedding';
 
 demo('four seconds at twice the capacity', async () => {
   const span = 16_000;

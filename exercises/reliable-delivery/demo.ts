@@ -1,9 +1,9 @@
 // `learn-ds run reliable-delivery`: your sender and receiver over a lossy link, packet by packet,
 // then a longer stream: how full the window stays, and when retransmissions happen.
-import { bucket, demo, formatMs, labelled, sparkline, timeAxis } from '../../src/verify/harness/index.ts';
-import { Simulation, renderTimeline, uniformLatency, type NetworkOptions, type NodeContext, type SimNode } from '../../src/sim/index.ts';
-import type { Packet, Sender, SenderOptions } from '../../solutions/reliable-delivery.ts';
-import { createReceiver, createSender } from './tests/subject.ts';
+import { bucket, demo, formatMs, labelled, sparkline, timeAxis } from 'learn-ds/harness';
+import { Simulation, renderTimeline, uniformLatency, type NetworkOptions, type NodeContext, type SimNode } from 'learn-ds/sim';
+import type { Packet, Sender, SenderOptions } from 'learn-ds/subject/reliable-delivery';
+import { createReceiver, createSender } from 'learn-ds/subject/reliable-delivery';
 
 interface Run {
   sim: Simulation<Packet, SimNode<Packet>>;

@@ -1,8 +1,8 @@
 // `learn-ds run retry-backoff`: what your retry does, attempt by attempt, and what jitter does to a crowd.
 import {
   advance, bar, bucket, controlMathRandom, demo, formatMs, labelled, settle, sparkline, streamFor, timeAxis, useVirtualTime, virtualNow,
-} from '../../src/verify/harness/index.ts';
-import { retry } from './tests/subject.ts';
+} from 'learn-ds/harness';
+import { retry } from 'learn-ds/subject/retry-backoff';
 
 demo('one call that fails five times, then succeeds', async () => {
   useVirtualTime();

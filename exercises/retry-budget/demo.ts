@@ -1,6 +1,6 @@
 // `learn-ds run retry-budget`: the calls a client makes during an outage, with your retry budget and without one.
-import { advance, bucket, demo, labelled, settle, sparkline, stateStrip, timeAxis, useVirtualTime, virtualNow } from '../../src/verify/harness/index.ts';
-import { RetryBudget, callWithBudget } from './tests/subject.ts';
+import { advance, bucket, demo, labelled, settle, sparkline, stateStrip, timeAxis, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { RetryBudget, callWithBudget } from 'learn-ds/subject/retry-budget';
 
 demo('a 20-second outage, with and without a retry budget', async () => {
   const span = 40_000;

@@ -1,7 +1,7 @@
 // `learn-ds run sliding-window-limiter`: your limiter and a fixed-window counter side by side, under
 // bursts that straddle the window boundaries.
-import { advance, bucket, demo, labelled, sparkline, timeAxis, useVirtualTime, virtualNow } from '../../src/verify/harness/index.ts';
-import { SlidingWindowLimiter } from './tests/subject.ts';
+import { advance, bucket, demo, labelled, sparkline, timeAxis, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { SlidingWindowLimiter } from 'learn-ds/subject/sliding-window-limiter';
 
 demo('bursts across the window boundaries: fixed window vs your sliding window', async () => {
   useVirtualTime();

@@ -1,6 +1,6 @@
 // `learn-ds run token-bucket`: requests accepted and rejected over time, and the tokens in the bucket.
-import { advance, bucket, demo, labelled, sparkline, timeAxis, useVirtualTime, virtualNow } from '../../src/verify/harness/index.ts';
-import { TokenBucket } from './tests/subject.ts';
+import { advance, bucket, demo, labelled, sparkline, timeAxis, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { TokenBucket } from 'learn-ds/subject/token-bucket';
 
 demo('a burst, a pause, then steady traffic above the rate', async () => {
   useVirtualTime();

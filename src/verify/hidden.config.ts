@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { ENV } from './protocol.ts';
+import { subjectPlugin } from './subject-plugin.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const exerciseDir = process.env[ENV.exerciseDir];
@@ -13,8 +14,10 @@ if (!exerciseDir) throw new Error(`${ENV.exerciseDir} is not set`);
 export default defineConfig({
   root: exerciseDir,
   cacheDir: here('../../node_modules/.cache/learn-ds-vite'),
-  // Learners import the simulation kit's types (and, if they like, its helpers) by this name.
-  resolve: { alias: { 'learn-ds/sim': here('../sim/index.ts') } },
+  // Learners import the simulation kit's types (and, if they like, its helpers) by this name;
+  // hidden suites import the harness by name, and the learner's exports as learn-ds/subject/<id>.
+  resolve: { alias: { 'learn-ds/sim': here('../sim/index.ts'), 'learn-ds/harness': here('./harness/index.ts') } },
+  plugins: [subjectPlugin(exerciseDir, here('./harness/subject.ts'))],
   test: {
     // `learn-ds run` shows the exercise's demo instead of judging it.
     include: process.env[ENV.demo] ? ['demo.ts'] : ['tests/**/*.test.ts'],

@@ -12,8 +12,8 @@ import {
   useVirtualTime,
   virtualNow,
   show,
-} from '../../../src/verify/harness/index.ts';
-import { Bulkhead, BulkheadFullError } from './subject.ts';
+} from 'learn-ds/harness';
+import { Bulkhead, BulkheadFullError } from 'learn-ds/subject/bulkhead';
 
 type BulkheadInstance = InstanceType<typeof Bulkhead>;
 

@@ -10,8 +10,8 @@ import {
   streamFor,
   useVirtualTime,
   virtualNow,
-} from '../../../src/verify/harness/index.ts';
-import { CircuitBreaker, CircuitOpenError } from './subject.ts';
+} from 'learn-ds/harness';
+import { CircuitBreaker, CircuitOpenError } from 'learn-ds/subject/circuit-breaker';
 
 type Breaker = InstanceType<typeof CircuitBreaker>;
 

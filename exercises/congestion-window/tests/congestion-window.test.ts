@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { test } from 'vitest';
-import { check, describeThrown, fail, holds, show, sparkline, streamFor } from '../../../src/verify/harness/index.ts';
+import { check, describeThrown, fail, holds, show, sparkline, streamFor } from 'learn-ds/harness';
 import { runRounds, type Round } from './bottleneck.ts';
 import { expectedSteps, initialState, type Event, type Options, type State } from './model.ts';
-import { CongestionControl } from './subject.ts';
+import { CongestionControl } from 'learn-ds/subject/congestion-window';
 
 /** Windows may be fractional; correct implementations may round differently in the last bits. */
 const TOLERANCE = 1e-9;

@@ -3,7 +3,7 @@
  * and the rule that got them there, in words for a failure message. Written apart from the
  * reference solution on purpose.
  */
-import { show } from '../../../src/verify/harness/index.ts';
+import { show } from 'learn-ds/harness';
 
 export type Event = 'ack' | 'dup' | 'timeout';
 export type Phase = 'slow-start' | 'congestion-avoidance' | 'fast-recovery';

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
-import { check, describeThrown, fail, streamFor } from '../../../src/verify/harness/index.ts';
-import { HashRing } from './subject.ts';
+import { check, describeThrown, fail, streamFor } from 'learn-ds/harness';
+import { HashRing } from 'learn-ds/subject/consistent-hashing';
 
 type Ring = InstanceType<typeof HashRing>;
 type Rand = () => number;

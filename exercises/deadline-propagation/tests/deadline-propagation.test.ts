@@ -12,9 +12,9 @@ import {
   show,
   useVirtualTime,
   virtualNow,
-} from '../../../src/verify/harness/index.ts';
-import type { Deadline as D } from '../../../solutions/deadline-propagation.ts';
-import { Deadline, DeadlineExceededError, callWithDeadline } from './subject.ts';
+} from 'learn-ds/harness';
+import type { Deadline as D } from 'learn-ds/subject/deadline-propagation';
+import { Deadline, DeadlineExceededError, callWithDeadline } from 'learn-ds/subject/deadline-propagation';
 
 /**
  * How late a signal may abort after its deadline: 1 ms, so that code which rounds up, or checks

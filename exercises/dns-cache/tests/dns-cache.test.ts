@@ -13,9 +13,9 @@ import {
   useVirtualTime,
   virtualNow,
   type Settled,
-} from '../../../src/verify/harness/index.ts';
-import type { Answer } from '../../../solutions/dns-cache.ts';
-import { CachingResolver, NameNotFoundError } from './subject.ts';
+} from 'learn-ds/harness';
+import type { Answer } from 'learn-ds/subject/dns-cache';
+import { CachingResolver, NameNotFoundError } from 'learn-ds/subject/dns-cache';
 
 type Resolver = InstanceType<typeof CachingResolver>;
 

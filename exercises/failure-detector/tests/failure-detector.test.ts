@@ -1,6 +1,6 @@
 import { test } from 'vitest';
-import { checkScenario, fail, type ScenarioOptions } from '../../../src/verify/harness/index.ts';
-import { spikyLatency, startNemesis, streamOf, summarize, type NodeId } from '../../../src/sim/index.ts';
+import { checkScenario, fail, type ScenarioOptions } from 'learn-ds/harness';
+import { spikyLatency, startNemesis, streamOf, summarize, type NodeId } from 'learn-ds/sim';
 import { MAX_DRIFT, ms, optionsText, settingsFor, world, type World } from './helpers.ts';
 
 /** Seeds per check: enough to meet the rare interleavings, few enough to stay fast. */

@@ -12,13 +12,13 @@
  * the learner's code saw: the ctx.now() at which each message arrived and each heartbeat left.
  * Changes of suspicion are written into the timeline as notes ("n1: now suspects n3").
  */
-import { show, simulate } from '../../../src/verify/harness/index.ts';
+import { show, simulate } from 'learn-ds/harness';
 import {
   streamOf, uniformLatency,
   type ClockSpec, type NetworkOptions, type NodeContext, type NodeId, type SimNode, type Simulation,
-} from '../../../src/sim/index.ts';
-import type { DetectorOptions, FailureDetector, Message } from '../../../solutions/failure-detector.ts';
-import { createFailureDetector } from './subject.ts';
+} from 'learn-ds/sim';
+import type { DetectorOptions, FailureDetector, Message } from 'learn-ds/subject/failure-detector';
+import { createFailureDetector } from 'learn-ds/subject/failure-detector';
 
 export type { DetectorOptions, Message };
 

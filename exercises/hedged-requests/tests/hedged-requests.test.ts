@@ -11,8 +11,8 @@ import {
   streamFor,
   useVirtualTime,
   virtualNow,
-} from '../../../src/verify/harness/index.ts';
-import { Hedger } from './subject.ts';
+} from 'learn-ds/harness';
+import { Hedger } from 'learn-ds/subject/hedged-requests';
 
 type HedgerInstance = InstanceType<typeof Hedger>;
 

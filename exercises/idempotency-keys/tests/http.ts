@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeThrown, fail } from '../../../src/verify/harness/index.ts';
+import { describeThrown, fail } from 'learn-ds/harness';
 
 /** Real milliseconds a request may take before the check reports it as unanswered. */
 export const REQUEST_TIMEOUT_MS = 2_000;

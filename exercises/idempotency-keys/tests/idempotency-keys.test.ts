@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, test, vi } from 'vitest';
-import { check, fail, describeThrown, show, streamFor } from '../../../src/verify/harness/index.ts';
-import type { ChargeRequest } from '../../../solutions/idempotency-keys.ts';
+import { check, fail, describeThrown, show, streamFor } from 'learn-ds/harness';
+import type { ChargeRequest } from 'learn-ds/subject/idempotency-keys';
 import { closeServers, describeTimeout, requestTimeoutMs, send, startServer, within, type Outcome, type Reply } from './http.ts';
-import { createPaymentServer } from './subject.ts';
+import { createPaymentServer } from 'learn-ds/subject/idempotency-keys';
 
 // Every check starts real servers on loopback; whatever happens, they are closed after it.
 afterEach(closeServers);

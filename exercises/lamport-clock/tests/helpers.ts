@@ -3,8 +3,8 @@
  * simulated run of nodes that stamp local events, sends and receives, with the ground truth of
  * happened-before kept by the test's own vector clocks.
  */
-import { LearnerFailure, describeThrown, fail, show, simulate } from '../../../src/verify/harness/index.ts';
-import { SimulationViolation, uniformLatency, type NodeContext, type Simulation, type SimNode } from '../../../src/sim/index.ts';
+import { LearnerFailure, describeThrown, fail, show, simulate } from 'learn-ds/harness';
+import { SimulationViolation, uniformLatency, type NodeContext, type Simulation, type SimNode } from 'learn-ds/sim';
 
 export { show };
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { test } from 'vitest';
-import { check, checkScenario, describeThrown, fail, holds } from '../../../src/verify/harness/index.ts';
+import { check, checkScenario, describeThrown, fail, holds } from 'learn-ds/harness';
 import {
   ModelClock,
   asStamp,
@@ -16,7 +16,7 @@ import {
   type RunEvent,
   type Stamp,
 } from './helpers.ts';
-import { LamportClock, compareStamps } from './subject.ts';
+import { LamportClock, compareStamps } from 'learn-ds/subject/lamport-clock';
 
 // ---- calling the learner's code ----
 

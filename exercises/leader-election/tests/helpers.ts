@@ -4,13 +4,13 @@
  * at most one leader per term, terms that never go down (crashes included), at most one vote per
  * node and term (crashes included).
  */
-import { show, simulate } from '../../../src/verify/harness/index.ts';
+import { show, simulate } from 'learn-ds/harness';
 import {
   summarize, uniformLatency, watchSends,
   type NetworkOptions, type NodeContext, type NodeId, type SimNode, type Simulation,
-} from '../../../src/sim/index.ts';
-import type { ElectionOptions, Message, RaftNode, Role } from '../../../solutions/leader-election.ts';
-import { createRaftNode } from './subject.ts';
+} from 'learn-ds/sim';
+import type { ElectionOptions, Message, RaftNode, Role } from 'learn-ds/subject/leader-election';
+import { createRaftNode } from 'learn-ds/subject/leader-election';
 
 export type { Message, Role };
 export type Sim = Simulation<Message, SimNode<Message>>;

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
-import { check, checkScenario, fail } from '../../../src/verify/harness/index.ts';
-import { startNemesis, type NodeId } from '../../../src/sim/index.ts';
+import { check, checkScenario, fail } from 'learn-ds/harness';
+import { startNemesis, type NodeId } from 'learn-ds/sim';
 import {
   BOUND, HEARTBEAT, MAX_TIMEOUT, MIN_TIMEOUT,
   awaitLeader, cluster, describeReceived, describeStates, list, received,

@@ -9,9 +9,9 @@ import {
   streamFor,
   useVirtualTime,
   virtualNow,
-} from '../../../src/verify/harness/index.ts';
-import type { Response, ShedderOptions } from '../../../solutions/load-shedding.ts';
-import { LoadShedder } from './subject.ts';
+} from 'learn-ds/harness';
+import type { Response, ShedderOptions } from 'learn-ds/subject/load-shedding';
+import { LoadShedder } from 'learn-ds/subject/load-shedding';
 
 type Shedder = InstanceType<typeof LoadShedder>;
 

@@ -10,13 +10,13 @@
  * - a message is sent again only on a timeout: when some message in flight has gone
  *   retransmitTimeoutMs since it was last sent without an ack (never a message already acknowledged).
  */
-import { show, simulate } from '../../../src/verify/harness/index.ts';
+import { show, simulate } from 'learn-ds/harness';
 import {
   summarize, uniformLatency, watchSends,
   type NetworkOptions, type NodeContext, type NodeId, type SimNode, type Simulation,
-} from '../../../src/sim/index.ts';
-import type { Packet, Sender, SenderOptions } from '../../../solutions/reliable-delivery.ts';
-import { createReceiver, createSender } from './subject.ts';
+} from 'learn-ds/sim';
+import type { Packet, Sender, SenderOptions } from 'learn-ds/subject/reliable-delivery';
+import { createReceiver, createSender } from 'learn-ds/subject/reliable-delivery';
 
 export type { Packet, Sender, SenderOptions };
 export type Sim = Simulation<Packet, SimNode<Packet>>;

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
-import { check, checkScenario, show } from '../../../src/verify/harness/index.ts';
-import { uniformLatency, type NetworkOptions } from '../../../src/sim/index.ts';
+import { check, checkScenario, show } from 'learn-ds/harness';
+import { uniformLatency, type NetworkOptions } from 'learn-ds/sim';
 import { EPS, RECEIVER, SENDER, link, seqList, transfer, type Link } from './helpers.ts';
 
 // Unless a check says otherwise, every packet takes 5 to 15 ms (helpers.ts), so a round trip takes

@@ -17,9 +17,9 @@ import {
   type Settled,
   show,
   describeSettled,
-} from '../../../src/verify/harness/index.ts';
-import type { RetryOptions } from '../../../solutions/retry-backoff.ts';
-import { retry } from './subject.ts';
+} from 'learn-ds/harness';
+import type { RetryOptions } from 'learn-ds/subject/retry-backoff';
+import { retry } from 'learn-ds/subject/retry-backoff';
 
 // ---------------------------------------------------------------------------------------------
 // A scripted `op`: each call follows a plan (fail, throw synchronously, or succeed, possibly after

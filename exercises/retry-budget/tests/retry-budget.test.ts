@@ -11,8 +11,8 @@ import {
   useVirtualTime,
   virtualNow,
   describeSettled,
-} from '../../../src/verify/harness/index.ts';
-import { RetryBudget, callWithBudget, parseRetryAfter } from './subject.ts';
+} from 'learn-ds/harness';
+import { RetryBudget, callWithBudget, parseRetryAfter } from 'learn-ds/subject/retry-budget';
 
 type Budget = InstanceType<typeof RetryBudget>;
 interface BudgetOptions {

@@ -1,6 +1,6 @@
 import { test } from 'vitest';
-import { check, controlMathRandom, describeThrown, fail, streamFor } from '../../../src/verify/harness/index.ts';
-import { shardFor } from './subject.ts';
+import { check, controlMathRandom, describeThrown, fail, streamFor } from 'learn-ds/harness';
+import { shardFor } from 'learn-ds/subject/shuffle-sharding';
 
 type Rand = () => number;
 

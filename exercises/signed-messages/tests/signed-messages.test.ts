@@ -9,11 +9,11 @@ import {
   show,
   streamFor,
   useVirtualTime,
-} from '../../../src/verify/harness/index.ts';
-import type { SignedMessage, Verdict } from '../../../solutions/signed-messages.ts';
-// Before ./subject.ts: the counter must be in place before the learner's file loads.
+} from 'learn-ds/harness';
+import type { SignedMessage, Verdict } from 'learn-ds/subject/signed-messages';
+// Before learn-ds/subject/signed-messages: the counter must be in place before the learner's file loads.
 import { timingSafeEqualCalls } from './watch-crypto.ts';
-import { sign, Verifier } from './subject.ts';
+import { sign, Verifier } from 'learn-ds/subject/signed-messages';
 
 type VerifierInstance = InstanceType<typeof Verifier>;
 type Reason = Exclude<Verdict, { ok: true }>['reason'];

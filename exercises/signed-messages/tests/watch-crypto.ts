@@ -1,7 +1,7 @@
 /**
  * Counts the calls to node:crypto's timingSafeEqual, whatever way the learner's file imports it.
  *
- * Imported by the suite BEFORE ./subject.ts, so the counting wrapper is in place before the learner's
+ * Imported by the suite BEFORE learn-ds/subject/signed-messages, so the counting wrapper is in place before the learner's
  * file loads. It replaces the function on the CommonJS exports object (what `import crypto from`
  * gives) and then syncBuiltinESMExports() updates the ES named exports (what `import {
  * timingSafeEqual }` and `import * as crypto` see). Because the wrapper is there before the

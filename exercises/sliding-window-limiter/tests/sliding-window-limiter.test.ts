@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test, vi } from 'vitest';
-import { advance, check, describeThrown, fail, holds, useVirtualTime, virtualNow, show } from '../../../src/verify/harness/index.ts';
-import { SlidingWindowLimiter } from './subject.ts';
+import { advance, check, describeThrown, fail, holds, useVirtualTime, virtualNow, show } from 'learn-ds/harness';
+import { SlidingWindowLimiter } from 'learn-ds/subject/sliding-window-limiter';
 
 type Limiter = InstanceType<typeof SlidingWindowLimiter>;
 

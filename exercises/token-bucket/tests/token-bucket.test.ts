@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test, vi } from 'vitest';
-import { advance, check, describeThrown, fail, holds, useVirtualTime, show } from '../../../src/verify/harness/index.ts';
-import { TokenBucket } from './subject.ts';
+import { advance, check, describeThrown, fail, holds, useVirtualTime, show } from 'learn-ds/harness';
+import { TokenBucket } from 'learn-ds/subject/token-bucket';
 
 /** Refill arithmetic in floating point differs a little between correct implementations. */
 const TOLERANCE = 1e-6;

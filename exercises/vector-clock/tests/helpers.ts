@@ -4,7 +4,7 @@
  * and a small simulator of processes exchanging messages that tracks happened-before directly.
  */
 import fc from 'fast-check';
-import { fail, show } from '../../../src/verify/harness/index.ts';
+import { fail, show } from 'learn-ds/harness';
 
 export type Clock = Record<string, number>;
 export type Order = 'before' | 'after' | 'equal' | 'concurrent';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { test } from 'vitest';
-import { check, fail, holds, streamFor } from '../../../src/verify/harness/index.ts';
+import { check, fail, holds, streamFor } from 'learn-ds/harness';
 import {
   Exchange,
   asClock,
@@ -21,7 +21,7 @@ import {
   type Clock,
   type Order,
 } from './helpers.ts';
-import { compare, increment, merge } from './subject.ts';
+import { compare, increment, merge } from 'learn-ds/subject/vector-clock';
 
 // ---- calling the learner's code: each call gets fresh copies and its result is validated ----
 
