@@ -1,9 +1,9 @@
 // The catalog: manifests validated with errors that name the file, exercises in book order.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
-import { CHAPTERS, chapterSlug } from '../src/catalog/chapters.ts';
+import { CHAPTERS, chapterSlug, citableSections } from '../src/catalog/chapters.ts';
 import { parseManifest } from '../src/catalog/manifest.ts';
 import { tempDir } from './support/cli.ts';
 
@@ -33,8 +33,22 @@ describe('parseManifest', () => {
     [{ ...valid, hints: [] }, /hints: needs at least one hint/],
     [{ ...valid, extra: true }, /extra/],
     [{ ...valid, exports: [] }, /exports/],
+    [{ ...valid, section: 'Retries' }, /section: chapter 27 "Downstream resiliency" has no section "Retries": use one of "Timeout", "Retry", "Retry: Exponential backoff"/],
+    [{ ...valid, section: 'retry: exponential backoff' }, /has no section "retry: exponential backoff": write it "Retry: Exponential backoff"/],
+    [{ ...valid, section: 'Exponential backoff' }, /use one of .*"Retry: Exponential backoff"/],
+    [{ ...valid, chapter: { number: 7, title: 'Failure detection' }, part: 'Coordination', section: 'Heartbeats' },
+      /section: chapter 7 "Failure detection" has no sections: remove "section" to cite the chapter alone/],
   ])('rejects %j', (manifest, message) => {
     expect(() => parseManifest(JSON.stringify(manifest), '/x/exercise.json')).toThrow(message);
+  });
+
+  test.each(['Retry', 'Retry: Exponential backoff', 'Retry: Retry amplification', undefined])('accepts the section %s', (section) => {
+    expect(parseManifest(JSON.stringify({ ...valid, section }), 'm.json').section).toBe(section);
+  });
+
+  test('a chapter without sections is cited by chapter alone', () => {
+    const chapterAlone = { ...valid, chapter: { number: 4, title: 'Discovery' }, part: 'Communication', section: undefined };
+    expect(parseManifest(JSON.stringify(chapterAlone), 'm.json').section).toBeUndefined();
   });
 
   test('names the file when the JSON itself is broken', () => {
@@ -60,7 +74,7 @@ describe('loadCatalog', () => {
     const root = fakeExercises([
       { ...valid, id: 'late', order: 2, file: 'late.ts' },
       { ...valid, id: 'early', order: 1, file: 'early.ts' },
-      { ...valid, id: 'clock', chapter: { number: 8, title: 'Time' }, part: 'Coordination', file: 'clock.ts' },
+      { ...valid, id: 'clock', chapter: { number: 8, title: 'Time' }, part: 'Coordination', section: 'Logical clocks', file: 'clock.ts' },
     ]);
     const { exercises } = loadCatalog(root, root);
     expect(exercises.map((e) => [e.number, e.id])).toEqual([[1, 'clock'], [2, 'early'], [3, 'late']]);
@@ -93,5 +107,22 @@ describe('chapters', () => {
     expect(CHAPTERS.size).toBe(34);
     expect(chapterSlug(CHAPTERS.get(27)!)).toBe('27-downstream-resiliency');
     expect(chapterSlug(CHAPTERS.get(22)!)).toBe('22-control-planes-and-data-planes');
+  });
+
+  test('sections and sub-sections are cited as the contents page writes them', () => {
+    expect(citableSections(CHAPTERS.get(4)!)).toEqual([]);
+    expect(citableSections(CHAPTERS.get(25)!)).toEqual(['Correlation']);
+    expect(citableSections(CHAPTERS.get(28)!)).toContain('Rate-limiting: Single-process implementation');
+    expect(citableSections(CHAPTERS.get(21)!)).toContain('API gateway: Core responsibilities: Composition');
+    for (const n of [4, 6, 7, 33, 34]) expect(CHAPTERS.get(n)!.sections, `chapter ${n}`).toEqual([]);
+  });
+});
+
+describe('statements', () => {
+  // The line under the title cites exactly what the manifest says; more may follow after a full stop or in brackets.
+  test.each(loadCatalog().exercises.map((e) => [e.id, e] as const))('%s cites its chapter and section exactly', (_id, e) => {
+    const cited = `*Understanding Distributed Systems*, chapter ${e.chapter.number} "${e.chapter.title}"${e.section ? `, section "${e.section}"` : ''}`;
+    const line = readFileSync(e.readmePath, 'utf8').split('\n')[2] ?? '';
+    expect(line.startsWith(cited) && /^[.(]| \(/.test(line.slice(cited.length)), `line 3 of the statement: ${line}\nexpected it to start ${cited}`).toBe(true);
   });
 });

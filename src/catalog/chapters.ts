@@ -8,6 +8,14 @@ export interface Chapter {
   title: string;
   /** undefined for the introduction and the final words, which belong to no part. */
   part: Part | undefined;
+  /** The chapter's headings, as its contents page has them; empty for a chapter with no sections. */
+  sections: readonly Section[];
+}
+
+/** A heading: a numbered section or sub-section, or an unnumbered sub-heading the book prints. */
+export interface Section {
+  title: string;
+  subsections: readonly Section[];
 }
 
 const TITLES: ReadonlyArray<[number, string, Part | undefined]> = [
@@ -47,9 +55,74 @@ const TITLES: ReadonlyArray<[number, string, Part | undefined]> = [
   [34, 'Final words', undefined],
 ];
 
+/** A heading with sub-headings; a bare string is a heading without any. */
+const h = (title: string, ...subsections: Array<string | Section>): Section => ({
+  title,
+  subsections: subsections.map((sub) => (typeof sub === 'string' ? h(sub) : sub)),
+});
+
+/** Each chapter's headings, exactly as written (sentence case); chapters 4, 6, 7, 33 and 34 have none. */
+const SECTIONS: Readonly<Record<number, ReadonlyArray<string | Section>>> = {
+  1: ['Communication', 'Coordination', 'Scalability', 'Resiliency', 'Maintainability', 'Anatomy of a distributed system'],
+  2: ['Reliability', 'Connection lifecycle', 'Flow control', 'Congestion control', 'Custom protocols'],
+  3: ['Encryption', 'Authentication', 'Integrity', 'Handshake'],
+  5: ['HTTP', 'Resources', 'Request methods', 'Response status codes', 'OpenAPI', 'Evolution', 'Idempotency'],
+  8: ['Physical clocks', 'Logical clocks', 'Vector clocks'],
+  9: ['Raft leader election', 'Practical considerations'],
+  10: ['State machine replication', 'Consensus',
+    h('Consistency models', 'Strong consistency', 'Sequential consistency', 'Eventual consistency', 'The CAP theorem'),
+    'Chain replication'],
+  11: ['Broadcast protocols', 'Conflict-free replicated data types', 'Dynamo-style data stores', 'The CALM theorem',
+    'Causal consistency', 'Practical considerations'],
+  12: ['ACID', h('Isolation', 'Concurrency control'), h('Atomicity', 'Two-phase commit'), 'NewSQL'],
+  13: ['Outbox pattern', 'Sagas', 'Isolation'],
+  14: ['Reverse proxies'],
+  15: ['Overlay network', 'Caching'],
+  16: ['Range partitioning', 'Hash partitioning'],
+  17: ['Blob storage architecture'],
+  // The introduction's unnumbered sub-headings come first, then the numbered sections.
+  18: ['Load balancing', 'Service discovery', 'Health checks',
+    'DNS load balancing', 'Transport layer load balancing', 'Application layer load balancing'],
+  19: ['Replication', 'Partitioning', 'NoSQL'],
+  20: ['Policies', 'Local cache', 'External cache'],
+  21: [h('Caveats', 'Tech stack', 'Communication', 'Coupling', 'Resource provisioning', 'Testing', 'Operations', 'Eventual consistency'),
+    h('API gateway', h('Core responsibilities', 'Routing', 'Composition', 'Translation'), 'Cross-cutting concerns', 'Caveats')],
+  22: ['Scale imbalance', 'Control theory'],
+  23: ['One-way messaging', 'Request-response messaging', 'Broadcast messaging',
+    'Guarantees', 'Exactly-once processing', 'Failures', 'Backlogs', 'Fault isolation'],
+  24: ['Hardware faults', 'Incorrect error handling', 'Configuration changes', 'Single points of failure', 'Network faults',
+    'Resource leaks', 'Load pressure', 'Cascading failures', 'Managing risk'],
+  25: ['Correlation'],
+  // The chapter's introduction presents the bulkhead pattern before its first section.
+  26: ['Shuffle sharding', 'Cellular architecture'],
+  27: ['Timeout', h('Retry', 'Exponential backoff', 'Retry amplification'), 'Circuit breaker'],
+  28: ['Load shedding', 'Load leveling', h('Rate-limiting', 'Single-process implementation', 'Distributed implementation'), 'Constant work'],
+  29: ['Scope', 'Size', 'Practical considerations', 'Formal verification'],
+  30: ['Review and build', 'Pre-production', 'Production', 'Rollbacks'],
+  31: ['Metrics', 'Service-level indicators', 'Service-level objectives', 'Alerts', h('Dashboards', 'Best practices'), 'Being on call'],
+  32: [h('Logs', 'Best practices', 'Costs'), 'Traces', 'Putting it all together'],
+};
+
 export const CHAPTERS: ReadonlyMap<number, Chapter> = new Map(
-  TITLES.map(([number, title, part]) => [number, { number, title, part }]),
+  TITLES.map(([number, title, part]) => [number, { number, title, part, sections: h('', ...(SECTIONS[number] ?? [])).subsections }]),
 );
+
+/**
+ * Every way to cite a heading of the chapter: a section by its title ("Retry"), a sub-section as
+ * "Section: sub-section" ("Retry: Exponential backoff"), deeper ones likewise.
+ */
+export function citableSections(chapter: Chapter): string[] {
+  const out: string[] = [];
+  const walk = (sections: readonly Section[], prefix: string) => {
+    for (const s of sections) {
+      const name = prefix + s.title;
+      out.push(name);
+      walk(s.subsections, `${name}: `);
+    }
+  };
+  walk(chapter.sections, '');
+  return out;
+}
 
 /** A folder name for a chapter, e.g. "27-downstream-resiliency": sorts in book order. */
 export function chapterSlug(chapter: Chapter): string {

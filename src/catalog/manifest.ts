@@ -4,7 +4,7 @@
  * (valibot rather than zod: it loads in a few milliseconds, and `learn-ds list` must start fast.)
  */
 import * as v from 'valibot';
-import { CHAPTERS, PARTS } from './chapters.ts';
+import { CHAPTERS, PARTS, citableSections, type Chapter } from './chapters.ts';
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'));
 
@@ -13,8 +13,11 @@ export const manifestSchema = v.strictObject({
   title: nonEmpty,
   chapter: v.strictObject({ number: v.pipe(v.number(), v.integer()), title: nonEmpty }),
   part: v.picklist(PARTS),
-  /** The book's section this exercise practises. */
-  section: nonEmpty,
+  /**
+   * The book's section this exercise practises, exactly as src/catalog/chapters.ts lists it
+   * ("Retry", or "Retry: Exponential backoff" for a sub-section); left out to cite the chapter alone.
+   */
+  section: v.optional(nonEmpty),
   /** Position within its chapter. */
   order: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
   difficulty: v.picklist(['easy', 'medium', 'hard']),
@@ -39,7 +42,25 @@ function bookProblems(m: Manifest): string[] {
   const problems: string[] = [];
   if (chapter.title !== m.chapter.title) problems.push(`chapter.title: chapter ${chapter.number} is "${chapter.title}"`);
   if (chapter.part !== m.part) problems.push(`part: chapter ${chapter.number} belongs to part "${chapter.part ?? 'none'}"`);
+  const section = sectionProblem(chapter, m.section);
+  if (section) problems.push(section);
   return problems;
+}
+
+/** A cited section must be one of the chapter's headings, written exactly as the book writes it. */
+function sectionProblem(chapter: Chapter, section: string | undefined): string | undefined {
+  if (section === undefined) return undefined;
+  const cite = `chapter ${chapter.number} "${chapter.title}"`;
+  const known = citableSections(chapter);
+  if (known.length === 0) {
+    return `section: ${cite} has no sections: remove "section" to cite the chapter alone`;
+  }
+  if (known.includes(section)) return undefined;
+  const sameWords = known.find((k) => k.toLowerCase() === section.toLowerCase());
+  const fix = sameWords
+    ? `write it "${sameWords}"`
+    : `use one of ${known.map((k) => `"${k}"`).join(', ')}, or remove "section" to cite the chapter alone`;
+  return `section: ${cite} has no section "${section}": ${fix}`;
 }
 
 /** Parses and validates a manifest's text; `file` is only used to name it in errors. */

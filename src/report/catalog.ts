@@ -40,7 +40,7 @@ export function renderList(exercises: readonly Exercise[], progress: Progress): 
 
 /**
  * The JSON shape of `list --json` (documented in the README; fields are only ever added):
- * {"exercises": [{"number", "id", "title", "chapter": {"number", "title"}, "part", "section",
+ * {"exercises": [{"number", "id", "title", "chapter": {"number", "title"}, "part", "section" (null: the chapter alone),
  * "difficulty", "status": "passed" | "current" | "started" | "todo"}]}
  */
 export function listJson(exercises: readonly Exercise[], progress: Progress): string {
@@ -50,7 +50,7 @@ export function listJson(exercises: readonly Exercise[], progress: Progress): st
     title: e.title,
     chapter: { number: e.chapter.number, title: e.chapter.title },
     part: e.part,
-    section: e.section,
+    section: e.section ?? null,
     difficulty: e.difficulty,
     status: statusOf(progress, e.id),
   }));
@@ -61,6 +61,6 @@ export function listJson(exercises: readonly Exercise[], progress: Progress): st
 export function exerciseHeading(e: Exercise, total: number): string {
   return (
     style.bold(`Exercise ${e.number}/${total} · ${e.id}`) + style.dim(` · ${e.difficulty}`) +
-    `\n${style.dim(`chapter ${e.chapter.number} "${e.chapter.title}" · ${e.section}`)}`
+    `\n${style.dim(`chapter ${e.chapter.number} "${e.chapter.title}"${e.section ? ` · ${e.section}` : ''}`)}`
   );
 }
