@@ -25,7 +25,7 @@ describe('watch without a terminal', () => {
       cwd: dir,
       reject: false,
       stdin: 'ignore',
-      env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '' },
+      env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds' },
     });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -63,7 +63,7 @@ describe('watch without a terminal', () => {
       cwd: dir,
       reject: false,
       stdin: 'ignore',
-      env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '' },
+      env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds' },
     });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -32,7 +32,8 @@ export function catalog(): Catalog {
 }
 
 /** How to run learn-ds, as the learner typed it: shown in every "run this next" line. */
-export const CMD = 'npx learn-ds';
+export { CMD } from '../command.ts';
+import { CMD } from '../command.ts';
 
 /** A path as the learner would type it from where they are. */
 export function shown(path: string, cwd = process.cwd()): string {

@@ -2,13 +2,14 @@
 import type { Command } from 'commander';
 import { style } from '../report/style.ts';
 import { recordHintSeen } from '../workspace/progress.ts';
+import { withCommand } from '../command.ts';
 import { CMD, print, resolveExercise, workspaceAndProgress, type GlobalOptions } from './context.ts';
 import { trySave, warnNotSaved } from './save.ts';
 
 export function renderHints(hints: readonly string[], from: number, to: number): string {
   return hints
     .slice(from, to)
-    .map((hint, i) => `${style.bold(`Hint ${from + i + 1} of ${hints.length}`)}\n${hint}`)
+    .map((hint, i) => `${style.bold(`Hint ${from + i + 1} of ${hints.length}`)}\n${withCommand(hint, CMD)}`)
     .join('\n\n');
 }
 

@@ -4,6 +4,7 @@ import { ManifestError } from '../catalog/manifest.ts';
 import { packageVersion } from '../package-paths.ts';
 import { disableColor, style } from '../report/style.ts';
 import { ProgressFileError } from '../workspace/progress-store.ts';
+import { COMMAND_ENV } from '../command.ts';
 import { CMD, CliError, type GlobalOptions } from './context.ts';
 import { writeProblem } from './write-problem.ts';
 import { canPrompt } from './interactive.ts';
@@ -73,6 +74,8 @@ function explain(error: unknown): { message: string; exitCode: number } {
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // What learn-ds starts (a verifier child, the daemon) prints the learner's form of the command too.
+  process.env[COMMAND_ENV] = CMD;
   try {
     const program = buildProgram();
     if (isBare(argv.slice(2))) await runBare(program, argv);

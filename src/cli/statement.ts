@@ -7,10 +7,12 @@ import { readFile } from 'node:fs/promises';
 import type { Exercise } from '../catalog/catalog.ts';
 import { exerciseHeading } from '../report/catalog.ts';
 import { style } from '../report/style.ts';
-import { catalog } from './context.ts';
+import { withCommand } from '../command.ts';
+import { CMD, catalog } from './context.ts';
 
-export function readStatement(exercise: Exercise): Promise<string> {
-  return readFile(exercise.readmePath, 'utf8');
+/** The statement's markdown, its commands spelled as the learner runs learn-ds. */
+export async function readStatement(exercise: Exercise): Promise<string> {
+  return withCommand(await readFile(exercise.readmePath, 'utf8'), CMD);
 }
 
 export async function renderedStatement(exercise: Exercise): Promise<string> {

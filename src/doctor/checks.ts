@@ -4,6 +4,7 @@
  */
 import { posix } from 'node:path';
 import { parseProgress, ProgressFormatError } from '../workspace/progress.ts';
+import { CMD } from '../command.ts';
 
 export interface CheckResult {
   name: string;
@@ -43,7 +44,7 @@ export function checkProgressText(file: string, text: string | undefined): Check
       fix:
         error.newerFormat !== undefined
           ? 'Upgrade learn-ds (`npm install learn-ds@latest`); this one leaves the file alone.'
-          : 'Fix the file by hand, or run `npx learn-ds reset --progress` to start afresh (the old file is backed up first).',
+          : `Fix the file by hand, or run \`${CMD} reset --progress\` to start afresh (the old file is backed up first).`,
     };
   }
 }

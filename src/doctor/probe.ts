@@ -6,6 +6,7 @@ import { writeFailure, type WriteFailure } from '../cli/write-problem.ts';
 import { packageRoot } from '../package-paths.ts';
 import { findWorkspace, workspaceTsconfig } from '../workspace/workspace.ts';
 import { checkNode, checkProgressText, checkTypes, type CheckResult } from './checks.ts';
+import { CMD } from '../command.ts';
 
 /** The launcher's bundle of the CLI (bin/learn-ds.js). */
 export const bundleCacheDir = join(packageRoot, 'node_modules', '.cache', 'learn-ds');
@@ -40,7 +41,7 @@ export async function runChecks(cwd: string, workspaceOption: string | undefined
       name: 'Workspace',
       status: 'fail',
       detail: `none found ${workspaceOption || process.env.LEARN_DS_WORKSPACE ? `at ${resolve(cwd, workspaceOption || process.env.LEARN_DS_WORKSPACE!)}` : `here or above ${cwd}`}`,
-      fix: 'Run `npx learn-ds next` to create one (or point at yours with --workspace DIR).',
+      fix: `Run \`${CMD} next\` to create one (or point at yours with --workspace DIR).`,
     });
     for (const name of ['Progress file', "Editor types (the workspace's tsconfig.json)"]) results.push({ name, status: 'skip', detail: 'no workspace' });
   } else {

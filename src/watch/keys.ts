@@ -3,6 +3,8 @@
  * each command does in a given situation (including why a key does nothing right now).
  */
 
+import { CMD } from '../command.ts';
+
 export type WatchCommand = 'hint' | 'next' | 'list' | 'statement' | 'solution' | 'back' | 'quit' | 'up' | 'down' | 'pageUp' | 'pageDown';
 
 const KEYS: Readonly<Record<string, WatchCommand>> = {
@@ -79,7 +81,7 @@ export function decide(command: WatchCommand, ctx: KeyContext): KeyEffect {
   switch (command) {
     case 'next':
       if (!ctx.passed) {
-        return { kind: 'refuse', notice: `n moves on once ${ctx.exerciseId} passes. To skip it anyway, quit (q) and run \`npx learn-ds next\`.` };
+        return { kind: 'refuse', notice: `n moves on once ${ctx.exerciseId} passes. To skip it anyway, quit (q) and run \`${CMD} next\`.` };
       }
       if (ctx.nextId === null) return { kind: 'refuse', notice: 'You have passed every exercise: there is no next one.' };
       return { kind: 'next', id: ctx.nextId };

@@ -9,6 +9,7 @@ import { style } from '../report/style.ts';
 import { renderVerdict } from '../report/verdict.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { KEY_HELP } from './keys.ts';
+import { CMD } from '../command.ts';
 
 export type WatchBody =
   /** Nothing judged yet: the first run is on its way. */
@@ -43,15 +44,15 @@ export interface WatchView {
 function missingText(view: WatchView): string {
   return [
     style.yellow.bold(`file deleted: ${view.shownFile}, waiting for it to come back`),
-    style.dim(`Save it again from your editor, or restore the starter with \`npx learn-ds reset ${view.exercise.id}\`;`),
+    style.dim(`Save it again from your editor, or restore the starter with \`${CMD} reset ${view.exercise.id}\`;`),
     style.dim('it is verified as soon as it is back.'),
   ].join('\n');
 }
 
 function afterVerdict(view: WatchView, verdict: Verdict): string {
-  if (!verdict.passed) return `Stuck? ${view.keys ? 'Press h for a hint.' : `\`npx learn-ds hint ${view.exercise.id}\` gives a hint.`}`;
-  const lines = [style.green('Progress saved.') + (view.keys ? ' Press r for the reference solution.' : ` \`npx learn-ds solution ${view.exercise.id}\` shows the reference solution.`)];
-  if (view.next) lines.push(view.keys ? `Press n for the next exercise: ${view.next.title} (${view.next.id}).` : `Next: \`npx learn-ds next\` → ${view.next.title} (${view.next.id}).`);
+  if (!verdict.passed) return `Stuck? ${view.keys ? 'Press h for a hint.' : `\`${CMD} hint ${view.exercise.id}\` gives a hint.`}`;
+  const lines = [style.green('Progress saved.') + (view.keys ? ' Press r for the reference solution.' : ` \`${CMD} solution ${view.exercise.id}\` shows the reference solution.`)];
+  if (view.next) lines.push(view.keys ? `Press n for the next exercise: ${view.next.title} (${view.next.id}).` : `Next: \`${CMD} next\` → ${view.next.title} (${view.next.id}).`);
   else lines.push(style.green.bold('That was the last exercise you had left!'));
   return lines.join('\n');
 }

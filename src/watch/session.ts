@@ -19,6 +19,7 @@ import { learnerFile, scaffoldExercise, type Workspace } from '../workspace/work
 import { watchFile, type FileWatch, type FileWatchOptions } from './file-watch.ts';
 import { commandOf, decide, splitKeys, type KeyEffect } from './keys.ts';
 import { clampPanelOffset, renderWatchScreen, type WatchBody, type WatchView } from './screen.ts';
+import { CMD } from '../command.ts';
 
 export interface WatchOutput {
   write(text: string): void;
@@ -308,7 +309,7 @@ export class WatchSession {
       return;
     }
     const recordMs = performance.now() - recordStart;
-    const replay = `npx learn-ds verify ${exercise.id} --seed ${verdict.seed}`;
+    const replay = `${CMD} verify ${exercise.id} --seed ${verdict.seed}`;
     this.body = { kind: 'verdict', verdict, replay };
     // The new verdict is what the learner saved for: it replaces a panel or notice from before
     // the save, but not one asked for while the run was under way.

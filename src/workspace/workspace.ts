@@ -9,6 +9,7 @@ import type { Exercise } from '../catalog/catalog.ts';
 import { chapterSlug } from '../catalog/chapters.ts';
 import { packageRoot, packageVersion } from '../package-paths.ts';
 import { backupFile, writeFileAtomic } from './fs-safe.ts';
+import { CMD } from '../command.ts';
 
 export const DEFAULT_WORKSPACE_NAME = 'learn-ds';
 export const WORKSPACE_ENV = 'LEARN_DS_WORKSPACE';
@@ -92,10 +93,10 @@ export function workspaceTsconfig(root: string): string {
 const WORKSPACE_README = `# Your learn-ds workspace
 
 Each exercise you start appears here as one file, in a folder named after the book's chapter.
-Edit it, then run \`npx learn-ds verify\`. Your progress is kept in \`.learn-ds/\`.
+Edit it, then run \`${CMD} verify\`. Your progress is kept in \`.learn-ds/\`.
 
-- \`npx learn-ds\` opens a menu; \`npx learn-ds --help\` lists every command.
-- \`npx learn-ds reset <id>\` restores an exercise's starter file (yours is backed up in \`.learn-ds/backups/\`).
+- \`${CMD}\` opens a menu; \`${CMD} --help\` lists every command.
+- \`${CMD} reset <id>\` restores an exercise's starter file (yours is backed up in \`.learn-ds/backups/\`).
 `;
 
 /** Creates the workspace's folders and files where missing; never overwrites the learner's files. */

@@ -19,7 +19,8 @@ export async function learnDs(cwd: string, args: string[], env: Record<string, s
     cwd,
     reject: false,
     stdin: 'ignore',
-    env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', ...env },
+    // Messages spell the command as the README does; cli.test.ts checks how it is detected.
+    env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds', ...env },
     extendEnv: true,
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };

@@ -7,6 +7,7 @@ import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId
 import { ENV } from '../protocol.ts';
 import { LearnerFailure, describeThrown } from './failure.ts';
 import { suiteSeed } from './random.ts';
+import { learnDsCommand } from '../../command.ts';
 
 /** Overrides how many seeds each scenario runs (e.g. LEARN_DS_SCENARIOS=1000 for a long hunt). */
 export const SCENARIOS_ENV = 'LEARN_DS_SCENARIOS';
@@ -41,7 +42,7 @@ function seedCount(fallback: number): number {
 
 function replayCommand(seed: number): string {
   const dir = process.env[ENV.exerciseDir];
-  return `npx learn-ds verify ${dir ? basename(dir) : '<id>'} --seed ${seed}`;
+  return `${learnDsCommand()} verify ${dir ? basename(dir) : '<id>'} --seed ${seed}`;
 }
 
 /** The learner-facing failure for a scenario that failed under `seed`. */
