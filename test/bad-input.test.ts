@@ -49,10 +49,10 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
     expect(verdict.checks[0]!.detail).toMatch(/\n\s+\|\s+\^$/);
   });
 
-  test('an infinite loop is cut by the timeout, naming the check that was running', async ({ expect }) => {
+  test('an infinite loop is cut by the CPU-time limit, naming the check that was running', async ({ expect }) => {
     const verdict = await judge(join(fixtures, 'infinite-loop.ts'), 6);
     expect(verdict.passed).toBe(false);
-    expect(failedMessages(verdict)).toMatch(/timed out after 6 s while checking ".+": is there an infinite loop/);
+    expect(failedMessages(verdict)).toMatch(/used 6 s of CPU time while checking ".+": is there an infinite loop/);
   });
 
   test('code that prints megabytes is judged on what it does, not on its noise', async ({ expect }) => {

@@ -115,7 +115,7 @@ describe('the warm verifier', () => {
     const before = runner.childPid!;
     const [warm, cold] = [await judgeWith(loop, runner, 6), await judgeWith(loop, undefined, 6)];
     expect(warm.passed).toBe(false);
-    expect(warm.checks[0]!.message).toMatch(/timed out after 6 s while checking ".+": is there an infinite loop/);
+    expect(warm.checks[0]!.message).toMatch(/used 6 s of CPU time while checking ".+": is there an infinite loop/);
     expect(warm).toEqual(cold);
     expect(isAlive(before)).toBe(false);
     const after = await judgeWith(exercise.solutionPath, runner, 6);

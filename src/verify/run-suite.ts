@@ -10,12 +10,14 @@ import { execa } from 'execa';
 import { srcDir } from '../package-paths.ts';
 import { ENV, runningFile, type RawReport } from './protocol.ts';
 import { orphanGuard } from './orphan-guard.ts';
+import { RunLimit, limitsFor, testTimeoutMs, type LimitHit } from './cpu-limit.ts';
 
 export interface SuiteRequest {
   exerciseDir: string;
   subjectFile: string;
   exports: readonly string[];
   seed: number;
+  /** The run's limit: CPU time of its processes (cpu-limit.ts), with a much larger wall-clock backstop. */
   timeoutMs: number;
   /** Run the exercise's demo.ts (`learn-ds run`) instead of its hidden tests. */
   demo?: boolean;
@@ -29,6 +31,8 @@ export interface SuiteOutcome {
   exitCode: number | undefined;
   signal: string | undefined;
   timedOut: boolean;
+  /** When timedOut: which limit ended the run, and the CPU and real time it had used. */
+  limit?: LimitHit;
   interrupted: boolean;
   /** The end of what the child printed, to explain a crash; never parsed for results. */
   outputTail: string;
@@ -110,7 +114,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
       [ENV.seed]: String(request.seed),
       [ENV.report]: reportFile,
       [ENV.exerciseDir]: request.exerciseDir,
-      [ENV.testTimeoutMs]: String(Math.ceil(request.timeoutMs / 2)),
+      [ENV.testTimeoutMs]: String(testTimeoutMs(request.timeoutMs)),
       ...(request.demo ? { [ENV.demo]: '1' } : {}),
       FORCE_COLOR: '0',
       NO_COLOR: '1',
@@ -124,10 +128,11 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
   });
   childPid = child.pid;
   if (interrupted) killGroup(childPid);
-  const timer = setTimeout(() => {
+  const limit = new RunLimit(limitsFor(request.timeoutMs), () => {
     timedOut = true;
     killGroup(childPid);
-  }, request.timeoutMs);
+  });
+  limit.follow(childPid);
 
   try {
     const result = await child;
@@ -138,12 +143,13 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
       exitCode: result.exitCode,
       signal: result.signal ?? undefined,
       timedOut,
+      ...(limit.reached ? { limit: limit.reached } : {}),
       interrupted,
       // A crash's explanation is at the end of stderr, so that comes last.
       outputTail: `${await readTail(stdoutFile, OUTPUT_TAIL / 2)}\n${await readTail(stderrFile, OUTPUT_TAIL / 2)}`.trim(),
     };
   } finally {
-    clearTimeout(timer);
+    limit.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     request.signal?.removeEventListener('abort', onSignal);

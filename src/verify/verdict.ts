@@ -95,6 +95,42 @@ function failed(input: JudgeInput, name: string, message: string, detail?: strin
   return { exercise: input.exercise, passed: false, checks: [check], seed: input.seed };
 }
 
+const secondsOf = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * A run ended by a limit. The CPU limit means the code itself kept the processor busy; the
+ * wall-clock backstop, with the CPU limit not reached, means the run barely got the processor
+ * (a busy machine) or waited for something that never came: the threads' time spent waiting for a
+ * core tells which, where the kernel says.
+ */
+function timedOut(input: JudgeInput, outcome: SuiteOutcome): Verdict {
+  const seconds = secondsOf(input.timeoutMs);
+  const during = outcome.runningTest ? ` while checking "${outcome.runningTest}"` : '';
+  const hit = outcome.limit;
+  if (!hit || hit.by === 'cpu') {
+    const what = hit ? `used ${seconds} s of CPU time` : `timed out after ${seconds} s`;
+    return failed(input, `finishes within ${seconds} s`, `${what}${during}: is there an infinite loop, or a wait that never ends?`);
+  }
+  const wall = secondsOf(hit.wallMs);
+  const cpu = secondsOf(hit.cpuMs);
+  const more = `allow more time with \`--timeout ${Math.min(600, Math.ceil(seconds * 3))}\` (seconds of CPU time; the default is the exercise's ${seconds})`;
+  const waitedForCore = hit.waitingMs === undefined || hit.waitingMs >= Math.max(hit.cpuMs, hit.wallMs / 10);
+  if (waitedForCore) {
+    return failed(
+      input,
+      `finishes within ${secondsOf(hit.wallMs)} s of real time`,
+      `the machine is busy: in ${wall} s the checks got only ${cpu} s of CPU time${during}, which says nothing against your code. ` +
+        `Close some busy programs and verify again, or ${more}`,
+    );
+  }
+  return failed(
+    input,
+    `finishes within ${secondsOf(hit.wallMs)} s of real time`,
+    `stopped after ${wall} s of waiting${during}, having used only ${cpu} s of CPU time: is your code waiting for something that ` +
+      `never comes (a real timer, a promise nothing resolves)? If the machine is only slow, ${more}`,
+  );
+}
+
 export function judge(input: JudgeInput): Verdict {
   const loads = loadsCheckName(input.exports);
   if (input.preflight) {
@@ -107,15 +143,7 @@ export function judge(input: JudgeInput): Verdict {
   if (outcome.interrupted) {
     return { ...failed(input, 'verification finished', 'interrupted before the tests finished'), interrupted: true };
   }
-  const seconds = Math.round(input.timeoutMs / 100) / 10;
-  if (outcome.timedOut) {
-    const during = outcome.runningTest ? ` while checking "${outcome.runningTest}"` : '';
-    return failed(
-      input,
-      `finishes within ${seconds} s`,
-      `timed out after ${seconds} s${during}: is there an infinite loop, or a wait that never ends?`,
-    );
-  }
+  if (outcome.timedOut) return timedOut(input, outcome);
   const report = outcome.report;
   if (!report) {
     const exit = PROCESS_EXIT.exec(outcome.outputTail);

@@ -26,13 +26,24 @@ export function freshSeed(): number {
   return randomInt(1, 1_000_000);
 }
 
+/**
+ * The run's limit (CPU time): --timeout, else the exercise's, stretched in proportion when
+ * LEARN_DS_SCENARIOS asks simulated checks for more than their 100 seeds (a longer hunt).
+ */
+export function timeoutMsOf(request: Pick<VerifyRequest, 'timeoutSeconds'>, exercise: Pick<Exercise, 'timeoutSeconds'>): number {
+  if (request.timeoutSeconds !== undefined) return request.timeoutSeconds * 1000;
+  const scenarios = Number(process.env.LEARN_DS_SCENARIOS);
+  const stretch = Number.isSafeInteger(scenarios) && scenarios > 100 ? scenarios / 100 : 1;
+  return exercise.timeoutSeconds * 1000 * stretch;
+}
+
 /** Runs a hidden suite: cold (run-suite.ts, the default) or warm (warm/warm-runner.ts, for watch). */
 export type SuiteRunner = (request: SuiteRequest) => Promise<SuiteOutcome>;
 
 export async function verify(request: VerifyRequest, runner: SuiteRunner = runSuite): Promise<Verdict> {
   const { exercise, file, shownFile } = request;
   const seed = request.seed ?? freshSeed();
-  const timeoutMs = (request.timeoutSeconds ?? exercise.timeoutSeconds) * 1000;
+  const timeoutMs = timeoutMsOf(request, exercise);
   const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
   const problem = await preflight(file, shownFile);
   if (problem) return judge({ ...base, preflight: problem });

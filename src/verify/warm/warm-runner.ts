@@ -4,7 +4,7 @@
  * vitest instance for one exercise and timeout; each run only re-runs the suite. The outcome has
  * the same shape and meaning as a cold run's, so judge() gives the same verdict.
  *
- * Hard limits are unchanged: a run that outlives its timeout gets the child's whole process group
+ * Hard limits are a cold run's (cpu-limit.ts): a run that outlives its CPU limit or backstop gets the child's whole process group
  * killed (the timeout verdict, with the check that was running), and a fresh child is started for
  * the next run. If the child cannot start at all, runs fall back to the cold path.
  */
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ENV, runningFile } from '../protocol.ts';
 import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteOutcome, type SuiteRequest } from '../run-suite.ts';
 import { orphanGuard } from '../orphan-guard.ts';
+import { RunLimit, groupCpuMs, limitsFor, testTimeoutMs } from '../cpu-limit.ts';
 import { warmChildScript } from './child-script.ts';
 import { isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
 
@@ -86,20 +87,23 @@ export class WarmSuiteRunner {
     if (request.demo) return runSuite({ ...request, signal: this.aborter.signal });
     const asked = performance.now();
     // The hard limit counts from the request, start-up included, as a cold run's does.
+    // It counts the CPU time of the child's group (less what an already warm child had used before).
     let timedOut = false;
     let victim: Child | undefined;
-    const timer = setTimeout(() => {
+    const limit = new RunLimit(limitsFor(request.timeoutMs), () => {
       timedOut = true;
       if (victim) this.stopChild(victim);
-    }, request.timeoutMs);
+    });
+    const limited = (outcome: SuiteOutcome): SuiteOutcome => (limit.reached ? { ...outcome, limit: limit.reached } : outcome);
     try {
       const child = await this.childFor(request);
       victim = child;
-      if (child && !timedOut && (await child.ready) && !timedOut) return await this.runIn(child, request, asked, () => timedOut);
+      if (child) limit.follow(child.process.pid, child.phase === 'ready' && child.process.pid ? groupCpuMs(child.process.pid) : 0);
+      if (child && !timedOut && (await child.ready) && !timedOut) return limited(await this.runIn(child, request, asked, () => timedOut));
       if (this.closed) return interruptedOutcome();
-      if (timedOut) return { ...interruptedOutcome(), interrupted: false, timedOut: true };
+      if (timedOut) return limited({ ...interruptedOutcome(), interrupted: false, timedOut: true });
     } finally {
-      clearTimeout(timer);
+      limit.stop();
     }
     // vitest could not start in a child of ours: judge the cold way, from now on.
     this.coldOnly = true;
@@ -193,7 +197,7 @@ export class WarmSuiteRunner {
         ...process.env,
         ...guard.env,
         [ENV.exerciseDir]: request.exerciseDir,
-        [ENV.testTimeoutMs]: String(Math.ceil(request.timeoutMs / 2)),
+        [ENV.testTimeoutMs]: String(testTimeoutMs(request.timeoutMs)),
         LEARN_DS_HIDDEN_CONFIG: hiddenConfig,
         FORCE_COLOR: '0',
         NO_COLOR: '1',
