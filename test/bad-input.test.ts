@@ -10,7 +10,7 @@ import { describe, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { verify } from '../src/verify/verify.ts';
 import type { Verdict } from '../src/verify/verdict.ts';
-import { tempDir } from './support/cli.ts';
+import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures/bad-input/', import.meta.url));
 const exercise = loadCatalog().byId.get('retry-backoff')!;
@@ -36,6 +36,10 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
     ['leaves-timer.ts', /left 1 timer running.*\n.*setInterval/],
     ['throws-non-error-in-call.ts', /not an Error/],
     ['empty.ts', /learner\.ts is empty/],
+    ['imports-reference.ts', /imports-reference\.ts imports "\.\.\/\.\.\/\.\.\/solutions\/retry-backoff\.ts", which is learn-ds's reference solution/],
+    ['imports-reference-via-helper.ts', /helpers\/reexport-reference\.ts imports "[./]+solutions\/retry-backoff\.ts", which is learn-ds's reference solution/],
+    ['imports-reference-absolute.ts', /your code imports "\/.*\/solutions\/retry-backoff\.ts", which is learn-ds's reference solution/],
+    ['imports-hidden-tests.ts', /imports "[./]+exercises\/retry-backoff\/tests\/retry-backoff\.test\.ts", which is learn-ds's hidden tests/],
   ] as const)('%s', async ([name, message], { expect }) => {
     const verdict = await judge(join(fixtures, name));
     expect(verdict.passed).toBe(false);
@@ -58,6 +62,17 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
   test('code that prints megabytes is judged on what it does, not on its noise', async ({ expect }) => {
     const verdict = await judge(join(fixtures, 'prints-megabytes.ts'));
     expect(verdict.passed, failedMessages(verdict)).toBe(true);
+  });
+
+  test("--file naming one of learn-ds's own references, tests or mutants is refused", async ({ expect }) => {
+    for (const [path, kind] of [
+      ['solutions/retry-backoff.ts', "reference solution"],
+      ['exercises/retry-backoff/tests/retry-backoff.test.ts', 'hidden tests'],
+    ] as const) {
+      const result = await learnDs(tempDir(), ['verify', 'retry-backoff', '--file', join(repoRoot, path)]);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(`is one of learn-ds's own ${kind}, not your code`);
+    }
   });
 
   test('a missing file and a binary file are named, not run', async ({ expect }) => {

@@ -3,10 +3,13 @@ import type { Command } from 'commander';
 import { FAIL, indent, style } from '../report/style.ts';
 import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
 import { resolveTarget } from './target.ts';
+import { refusedSubject } from '../verify/own-files.ts';
 
 /** Runs the demo and prints its pictures; sets the exit code (1 when the demo could not finish). */
 export async function runDemoCommand(id: string | undefined, options: { file?: string }, globals: GlobalOptions): Promise<void> {
   const { exercise, file } = await resolveTarget('run', id, options.file, globals);
+  const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
+  if (refused) throw usageError(refused);
   if (!exercise.demoPath) {
     const withDemo = catalog().exercises.filter((e) => e.demoPath).map((e) => e.id);
     throw usageError(`${exercise.id} has no demo yet. Exercises with one: ${withDemo.join(', ')}.`);

@@ -3,9 +3,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { renderVerdict, verdictJson } from '../report/verdict.ts';
 import { style } from '../report/style.ts';
 import { nextExerciseId, recordAttempt } from '../workspace/progress.ts';
-import { CMD, catalog, print, shown, type GlobalOptions } from './context.ts';
+import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
 import { trySave, warnNotSaved } from './save.ts';
 import { resolveTarget } from './target.ts';
+import { refusedSubject } from '../verify/own-files.ts';
 
 export interface VerifyOptions {
   file?: string;
@@ -29,6 +30,8 @@ function parseSeed(value: string): number {
 /** Runs verify and returns the exit code: 0 pass, 1 fail, 130 interrupted. */
 export async function runVerify(id: string | undefined, options: VerifyOptions, globals: GlobalOptions): Promise<number> {
   const { ws, exercise, file } = await resolveTarget('verify', id, options.file, globals);
+  const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
+  if (refused) throw usageError(refused);
 
   const { verify } = await import('../verify/verify.ts');
   const verdict = await verify({

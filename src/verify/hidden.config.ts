@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { ENV } from './protocol.ts';
 import { subjectPlugin } from './subject-plugin.ts';
+import { importGuard } from './import-guard.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const exerciseDir = process.env[ENV.exerciseDir];
@@ -17,7 +18,8 @@ export default defineConfig({
   // Learners import the simulation kit's types (and, if they like, its helpers) by this name;
   // hidden suites import the harness by name, and the learner's exports as learn-ds/subject/<id>.
   resolve: { alias: { 'learn-ds/sim': here('../sim/index.ts'), 'learn-ds/harness': here('./harness/index.ts') } },
-  plugins: [subjectPlugin(exerciseDir, here('./harness/subject.ts'))],
+  // Learner code may not import learn-ds's references, hidden tests or mutants (import-guard.ts).
+  plugins: [subjectPlugin(exerciseDir, here('./harness/subject.ts')), importGuard()],
   test: {
     // `learn-ds run` shows the exercise's demo instead of judging it.
     include: process.env[ENV.demo] ? ['demo.ts'] : ['tests/**/*.test.ts'],

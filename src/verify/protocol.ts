@@ -54,6 +54,8 @@ export interface RawReport {
   moduleErrors: RawError[];
   /** Unhandled errors and rejections raised while the suite ran. */
   unhandledErrors: RawError[];
+  /** Imports of learn-ds's own solutions, tests or mutants that learner code attempted (refused). */
+  refusedImports?: string[];
 }
 
 /** Beside the report: the name of the test currently running, rewritten as each one starts. */

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import type { Reporter, TestModule, TestCase, SerializedError } from 'vitest/node';
 import { ENV, type RawError, type RawReport, type RawTest } from './protocol.ts';
+import { refusedImports } from './import-guard.ts';
 
 function toRawError(error: SerializedError | undefined): RawError {
   if (!error) return { name: 'Error', message: 'unknown error' };
@@ -42,6 +43,10 @@ function toRawTest(test: TestCase): RawTest {
 }
 
 export default class LearnDsReporter implements Reporter {
+  onTestRunStart(): void {
+    refusedImports().length = 0;
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>): void {
     const out = process.env[ENV.report];
     if (!out) return;
@@ -52,6 +57,8 @@ export default class LearnDsReporter implements Reporter {
       moduleErrors: modules.flatMap((m) => m.errors().map(toRawError)),
       unhandledErrors: unhandled.map(toRawError),
     };
+    const refused = refusedImports().splice(0);
+    if (refused.length > 0) report.refusedImports = refused;
     writeFileSync(out, JSON.stringify(report));
   }
 }

@@ -154,6 +154,8 @@ export function judge(input: JudgeInput): Verdict {
     const tail = stripVTControlCharacters(outcome.outputTail).trim().split('\n').slice(-8).join('\n');
     return failed(input, 'the hidden tests ran to the end', message, tail || undefined);
   }
+  // Borrowing learn-ds's own answers explains every other failure: it is the one to show.
+  if (report.refusedImports?.length) return failed(input, loads, report.refusedImports[0]!);
   if (report.moduleErrors.length > 0) {
     return failed(input, loads, explainError(mainError(report.moduleErrors)!, input).message);
   }
