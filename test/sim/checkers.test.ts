@@ -98,6 +98,42 @@ describe('linearizability of a key-value store', () => {
   });
 });
 
+describe('the search budget', () => {
+  type KvOp = Operation<KvInput<number>, RegisterOutput<number>>;
+  const kv = kvModel(0);
+  /** n writes of distinct values to `key`, all concurrent, then a read of a value none wrote: a long search. */
+  function hardKey(key: string, n: number): KvOp[] {
+    const ops: KvOp[] = [];
+    for (let i = 0; i < n; i++) ops.push({ id: nextId++, client: `w${i}`, input: { key, kind: 'write', value: i + 1 }, output: undefined, callTime: 0, returnTime: 100 });
+    for (let i = 0; i < n; i++) ops.push({ id: nextId++, client: `r${i}`, input: { key, kind: 'read' }, output: ((i * 7) % n) + 1, callTime: 0, returnTime: 100 });
+    ops.push({ id: nextId++, client: 'late', input: { key, kind: 'read' }, output: 0, callTime: 200, returnTime: 210 });
+    return ops;
+  }
+
+  test('a history the search cannot finish within its budget is unknown: never a pass', () => {
+    const result = checkLinearizable(hardKey('x', 14), kv, { maxSteps: 10_000 });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.verdict).toBe('unknown');
+      expect(describeNonLinearizable(result, kv)).toContain('ran out of its search budget');
+    }
+  });
+
+  test('a violation on one key is found even when another key is slow to search', () => {
+    const stale = [
+      { id: nextId++, client: 'a', input: { key: 'y', kind: 'write' as const, value: 1 }, output: undefined, callTime: 0, returnTime: 10 },
+      { id: nextId++, client: 'b', input: { key: 'y', kind: 'read' as const }, output: 0, callTime: 20, returnTime: 30 },
+    ];
+    // The slow key comes first: checked one after the other, the budget would run out on it.
+    const result = checkLinearizable([...hardKey('x', 14), ...stale], kv, { maxSteps: 200_000 });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.verdict).toBe('not-linearizable');
+      expect(result.ops.every((o) => o.input.key === 'y')).toBe(true);
+    }
+  });
+});
+
 describe('convergence', () => {
   test('equal states converge; different ones are grouped by state', () => {
     expect(checkConvergence(new Map([['n1', { a: 1 }], ['n2', { a: 1 }]]))).toEqual({ ok: true, state: { a: 1 } });

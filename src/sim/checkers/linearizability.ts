@@ -26,18 +26,33 @@ export interface Model<S, I, O> {
 }
 
 export type LinearizabilityResult<I, O> =
-  | { ok: true }
+  | { ok: true; verdict: 'linearizable' }
   | {
       ok: false;
-      /** The partition (e.g. one key's operations) that has no linearization. */
+      /**
+       * 'not-linearizable': no valid order exists. 'unknown': the search ran out of its budget
+       * before deciding: never a pass, and said as such.
+       */
+      verdict: 'not-linearizable' | 'unknown';
+      /** The partition (e.g. one key's operations) that has no linearization, or was not decided. */
       ops: Operation<I, O>[];
       /** The longest order the search could build, and the operations it could not place after it. */
       longest: Operation<I, O>[];
       stuck: Operation<I, O>[];
     };
 
+export interface CheckOptions {
+  /**
+   * Search steps allowed over the whole history (default 20 million). Steps, not milliseconds, so
+   * that the answer never depends on how busy the machine is.
+   */
+  maxSteps?: number;
+}
+
 interface Entry<I, O> {
   op: Operation<I, O>;
+  /** Index of the operation in its partition; -1 for the list's head. */
+  index: number;
   isCall: boolean;
   match: Entry<I, O> | undefined; // a call's return entry
   prev: Entry<I, O> | undefined;
@@ -45,21 +60,21 @@ interface Entry<I, O> {
 }
 
 function buildList<I, O>(ops: readonly Operation<I, O>[]): Entry<I, O> {
-  const events: Array<{ time: number; isCall: boolean; op: Operation<I, O> }> = [];
-  for (const op of ops) {
-    events.push({ time: op.callTime, isCall: true, op }, { time: op.returnTime, isCall: false, op });
-  }
+  const events: Array<{ time: number; isCall: boolean; index: number }> = [];
+  ops.forEach((op, index) => {
+    events.push({ time: op.callTime, isCall: true, index }, { time: op.returnTime, isCall: false, index });
+  });
   // At equal times calls go first: touching intervals count as concurrent (never a false alarm).
-  events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? a.op.id - b.op.id : a.isCall ? -1 : 1));
-  const head: Entry<I, O> = { op: undefined as never, isCall: false, match: undefined, prev: undefined, next: undefined };
-  const calls = new Map<Operation<I, O>, Entry<I, O>>();
+  events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? ops[a.index]!.id - ops[b.index]!.id : a.isCall ? -1 : 1));
+  const head: Entry<I, O> = { op: undefined as never, index: -1, isCall: false, match: undefined, prev: undefined, next: undefined };
+  const calls: Array<Entry<I, O> | undefined> = new Array(ops.length);
   let tail = head;
   for (const e of events) {
-    const entry: Entry<I, O> = { op: e.op, isCall: e.isCall, match: undefined, prev: tail, next: undefined };
+    const entry: Entry<I, O> = { op: ops[e.index]!, index: e.index, isCall: e.isCall, match: undefined, prev: tail, next: undefined };
     tail.next = entry;
     tail = entry;
-    if (e.isCall) calls.set(e.op, entry);
-    else calls.get(e.op)!.match = entry;
+    if (e.isCall) calls[e.index] = entry;
+    else calls[e.index]!.match = entry;
   }
   return head;
 }
@@ -80,71 +95,181 @@ function unlift<I, O>(call: Entry<I, O>): void {
   if (call.next) call.next.prev = call;
 }
 
-class Bitset {
+/**
+ * The set of linearized operations, with a hash kept up to date as bits flip (Zobrist hashing:
+ * each operation owns a fixed random 32-bit word, the set's hash is their XOR). The cache is keyed
+ * by numbers, never by strings built at each step: that is most of the search's speed.
+ */
+class LinearizedSet {
   readonly words: Uint32Array;
+  hash = 0;
+  readonly #keys: Uint32Array;
   constructor(size: number) {
     this.words = new Uint32Array(Math.ceil(size / 32) || 1);
+    this.#keys = new Uint32Array(size);
+    // A fixed xorshift stream: hashes must not depend on anything but the operation's index.
+    let x = 0x9e3779b9;
+    for (let i = 0; i < size; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      this.#keys[i] = x >>> 0;
+    }
   }
-  set(i: number): void {
-    this.words[i >>> 5]! |= 1 << (i & 31);
-  }
-  clear(i: number): void {
-    this.words[i >>> 5]! &= ~(1 << (i & 31));
-  }
-  key(): string {
-    return this.words.join(',');
+  flip(i: number): void {
+    this.words[i >>> 5]! ^= 1 << (i & 31);
+    this.hash = (this.hash ^ this.#keys[i]!) >>> 0;
   }
 }
 
-function checkPartition<S, I, O>(ops: Operation<I, O>[], model: Model<S, I, O>): LinearizabilityResult<I, O> {
-  const index = new Map(ops.map((op, i) => [op, i]));
-  const head = buildList(ops);
-  const equal = model.equal ?? ((a: S, b: S) => a === b);
-  const hash = model.hash ?? ((s: S) => String(s));
-  const cache = new Map<string, S[]>();
-  const linearized = new Bitset(ops.length);
-  const stack: Array<{ entry: Entry<I, O>; state: S }> = [];
-  let state = model.init();
-  let entry = head.next;
-  let longest: Operation<I, O>[] = [];
+/**
+ * Every (linearized set, state) configuration seen, in flat arrays: bitsets side by side in one
+ * growing Uint32Array, chained per numeric hash. Millions of small typed arrays and objects would
+ * cost more in allocation and garbage collection than the search itself.
+ */
+class SeenConfigurations<S> {
+  readonly #width: number;
+  #bits: Uint32Array;
+  #next: Int32Array;
+  readonly #states: S[] = [];
+  readonly #stateKeys: string[] = [];
+  readonly #heads = new Map<number, number>();
+  #count = 0;
 
-  while (head.next) {
-    if (!entry) break; // unreachable: the list always ends with a return
-    if (entry.isCall) {
-      const op = entry.op;
-      const result = model.step(state, op.input, op.output);
-      if (result.ok) {
-        const i = index.get(op)!;
-        linearized.set(i);
-        const key = `${linearized.key()}|${hash(result.state)}`;
-        const seen = cache.get(key);
-        if (!seen || !seen.some((s) => equal(s, result.state))) {
-          if (seen) seen.push(result.state);
-          else cache.set(key, [result.state]);
-          stack.push({ entry, state });
-          state = result.state;
-          lift(entry);
-          if (stack.length > longest.length) longest = stack.map((s) => s.entry.op);
-          entry = head.next;
-          continue;
-        }
-        linearized.clear(i);
-      }
-      entry = entry.next;
-    } else {
-      // A return whose call is still on the list: that operation had to come earlier. Backtrack.
-      const top = stack.pop();
-      if (!top) {
-        const placed = new Set(longest);
-        return { ok: false, ops, longest, stuck: firstBlocked(ops.filter((op) => !placed.has(op))) };
-      }
-      state = top.state;
-      linearized.clear(index.get(top.entry.op)!);
-      unlift(top.entry);
-      entry = top.entry.next;
-    }
+  constructor(width: number) {
+    this.#width = width;
+    this.#bits = new Uint32Array(width * 1024);
+    this.#next = new Int32Array(1024);
   }
-  return { ok: true };
+
+  /** True when seen before; otherwise remembers it. */
+  addIfNew(set: LinearizedSet, state: S, stateKey: string, equal: (a: S, b: S) => boolean): boolean {
+    // 30 bits: small integers are Map keys V8 hashes fast; larger ones are boxed numbers.
+    const key = (set.hash ^ hashString32(stateKey)) & 0x3fffffff;
+    const width = this.#width;
+    const words = set.words;
+    const head = this.#heads.get(key);
+    for (let i = head ?? -1; i >= 0; i = this.#next[i]!) {
+      if (this.#stateKeys[i] !== stateKey) continue;
+      let same = true;
+      for (let w = 0, base = i * width; w < width; w++) {
+        if (this.#bits[base + w] !== words[w]) {
+          same = false;
+          break;
+        }
+      }
+      if (same && equal(this.#states[i]!, state)) return false;
+    }
+    const index = this.#count++;
+    if (index >= this.#next.length) this.#grow();
+    this.#bits.set(words, index * width);
+    this.#next[index] = head ?? -1;
+    this.#states.push(state);
+    this.#stateKeys.push(stateKey);
+    this.#heads.set(key, index);
+    return true;
+  }
+
+  #grow(): void {
+    const next = new Int32Array(this.#next.length * 2);
+    next.set(this.#next);
+    this.#next = next;
+    const bits = new Uint32Array(this.#bits.length * 2);
+    bits.set(this.#bits);
+    this.#bits = bits;
+  }
+}
+
+/**
+ * One partition's search, resumable: `advance(steps)` runs at most that many steps and returns the
+ * result once decided, so that partitions can take turns and a violation in one is found even
+ * when another one's search is long.
+ */
+class PartitionSearch<S, I, O> {
+  readonly #ops: Operation<I, O>[];
+  readonly #model: Model<S, I, O>;
+  readonly #equal: (a: S, b: S) => boolean;
+  readonly #hash: (s: S) => string;
+  readonly #head: Entry<I, O>;
+  readonly #seen: SeenConfigurations<S>;
+  readonly #linearized: LinearizedSet;
+  readonly #stack: Array<{ entry: Entry<I, O>; state: S }> = [];
+  #state: S;
+  #entry: Entry<I, O> | undefined;
+  #longest: Entry<I, O>[] = [];
+  steps = 0;
+
+  constructor(ops: Operation<I, O>[], model: Model<S, I, O>) {
+    this.#ops = ops;
+    this.#model = model;
+    this.#equal = model.equal ?? ((a: S, b: S) => a === b);
+    this.#hash = model.hash ?? ((s: S) => String(s));
+    this.#head = buildList(ops);
+    this.#linearized = new LinearizedSet(ops.length);
+    this.#seen = new SeenConfigurations<S>(this.#linearized.words.length);
+    this.#state = model.init();
+    this.#entry = this.#head.next;
+  }
+
+  get ops(): Operation<I, O>[] {
+    return this.#ops;
+  }
+
+  /** True when (linearized set, state) was seen before; otherwise remembers it. */
+  #seenBefore(state: S): boolean {
+    return !this.#seen.addIfNew(this.#linearized, state, this.#hash(state), this.#equal);
+  }
+
+  advance(maxSteps: number): LinearizabilityResult<I, O> | undefined {
+    const head = this.#head;
+    const stack = this.#stack;
+    for (let budget = maxSteps; budget > 0; budget--) {
+      this.steps++;
+      const entry = this.#entry;
+      if (!head.next) return { ok: true, verdict: 'linearizable' };
+      if (!entry) return { ok: true, verdict: 'linearizable' }; // unreachable: the list always ends with a return
+      if (entry.isCall) {
+        const result = this.#model.step(this.#state, entry.op.input, entry.op.output);
+        if (result.ok) {
+          this.#linearized.flip(entry.index);
+          if (!this.#seenBefore(result.state)) {
+            stack.push({ entry, state: this.#state });
+            this.#state = result.state;
+            lift(entry);
+            if (stack.length > this.#longest.length) this.#longest = stack.map((s) => s.entry);
+            this.#entry = head.next;
+            continue;
+          }
+          this.#linearized.flip(entry.index);
+        }
+        this.#entry = entry.next;
+      } else {
+        // A return whose call is still on the list: that operation had to come earlier. Backtrack.
+        const top = stack.pop();
+        if (!top) return this.failure('not-linearizable');
+        this.#state = top.state;
+        this.#linearized.flip(top.entry.index);
+        unlift(top.entry);
+        this.#entry = top.entry.next;
+      }
+    }
+    return undefined;
+  }
+
+  failure(verdict: 'not-linearizable' | 'unknown'): Extract<LinearizabilityResult<I, O>, { ok: false }> {
+    const longest = this.#longest.map((e) => e.op);
+    const placed = new Set(longest);
+    const stuck = verdict === 'unknown' ? [] : firstBlocked(this.#ops.filter((op) => !placed.has(op)));
+    return { ok: false, verdict, ops: this.#ops, longest, stuck };
+  }
+}
+
+/** FNV-1a, 32 bits: a state's key folded into the cache's numeric key. */
+function hashString32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** Of the operations left out of the longest order, those that returned first: the likely culprits. */
@@ -155,13 +280,37 @@ function firstBlocked<I, O>(left: Operation<I, O>[]): Operation<I, O>[] {
   return finite.filter((op) => op.callTime <= earliest).slice(0, 3);
 }
 
-export function checkLinearizable<S, I, O>(history: readonly Operation<I, O>[], model: Model<S, I, O>): LinearizabilityResult<I, O> {
+/** Steps a partition runs before the next one takes its turn. */
+const SLICE = 20_000;
+
+/**
+ * Is the history linearizable under `model`? Independent partitions (keys) take turns in slices of
+ * search steps, so a violation in one is found even when another's search is long; a partition
+ * still undecided when the step budget is spent makes the answer 'unknown' (never a pass), unless
+ * another partition was found not linearizable.
+ */
+export function checkLinearizable<S, I, O>(history: readonly Operation<I, O>[], model: Model<S, I, O>, options: CheckOptions = {}): LinearizabilityResult<I, O> {
   const parts = model.partition ? model.partition(history) : [[...history]];
-  for (const part of parts) {
-    const result = checkPartition(part, model);
-    if (!result.ok) return result;
+  let open = parts.filter((p) => p.length > 0).map((p) => new PartitionSearch(p, model));
+  let budget = options.maxSteps ?? 20_000_000;
+  while (open.length > 0) {
+    const next: PartitionSearch<S, I, O>[] = [];
+    for (const search of open) {
+      const slice = Math.min(SLICE, budget);
+      const result = search.advance(slice);
+      budget -= slice;
+      if (result && !result.ok) return result;
+      if (!result) next.push(search);
+      if (budget <= 0) break;
+    }
+    if (budget <= 0 && next.length > 0) {
+      // Out of budget: the largest undecided partition is the one to name.
+      const undecided = [...next].sort((a, b) => b.ops.length - a.ops.length)[0]!;
+      return undecided.failure('unknown');
+    }
+    open = next;
   }
-  return { ok: true };
+  return { ok: true, verdict: 'linearizable' };
 }
 
 // ── models ─────────────────────────────────────────────────────────────────────────────────
@@ -221,6 +370,9 @@ export function kvModel<V>(initial: V): Model<V, KvInput<V>, RegisterOutput<V>> 
 
 /** The failing partition's operations in call order, with the ones that could not be placed marked. */
 export function describeNonLinearizable<S, I, O>(result: Extract<LinearizabilityResult<I, O>, { ok: false }>, model: Model<S, I, O>): string {
+  const undecided = result.verdict === 'unknown'
+    ? 'the checker ran out of its search budget on these operations before deciding (too many concurrent operations to order): this is no pass\n'
+    : '';
   const describe = model.describe ?? ((op: Operation<I, O>) => `${JSON.stringify(op.input)} → ${JSON.stringify(op.output)}`);
   const stuck = new Set(result.stuck);
   const order = new Map(result.longest.map((op, i) => [op, i + 1]));
@@ -230,5 +382,5 @@ export function describeNonLinearizable<S, I, O>(result: Extract<Linearizability
     return `  ${op.client.padEnd(4)} ${span.padEnd(22)} ${describe(op)}${mark}`;
   });
   const more = result.ops.length > 40 ? `\n  … ${result.ops.length - 40} more` : '';
-  return `operations (client, [invoked – returned] in ms, what it did; #n = position in the longest valid order found):\n${rows.join('\n')}${more}`;
+  return `${undecided}operations (client, [invoked – returned] in ms, what it did; #n = position in the longest valid order found):\n${rows.join('\n')}${more}`;
 }
