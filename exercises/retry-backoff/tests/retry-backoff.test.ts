@@ -247,10 +247,18 @@ test('rejects with the last error itself (the same object), not a copy or a wrap
   );
 });
 
-test('rejects with non-Error values as they are (op rejecting with a string)', async () => {
+class HttpError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+test('rejects with any value as it is: an Error subclass, a string, a plain object, undefined, null', async () => {
   useVirtualTime();
   controlMathRandom(streamFor('non-error'));
-  const values: Array<(n: number) => unknown> = [(n) => `boom #${n}`, (n) => ({ code: 503, attempt: n })];
+  const values: Array<(n: number) => unknown> = [
+    (n) => new HttpError(500 + n), (n) => `boom #${n}`, (n) => ({ code: 503, attempt: n }), () => undefined, () => null,
+  ];
   for (const make of values) {
     useVirtualTime();
     const thrown: unknown[] = [];
@@ -263,7 +271,7 @@ test('rejects with non-Error values as they are (op rejecting with a string)', a
     const last = thrown[thrown.length - 1];
     check(
       s.status === 'rejected' && s.reason === last,
-      () => `op rejected with ${show(last)} (not an Error) on its last attempt, but retry ${describeSettled(s)}; expected it to reject with that same value, as it is`,
+      () => `op rejected with ${describeThrown(last)} on every attempt, but retry ${describeSettled(s)}; expected it to reject with the last attempt's value, as it is`,
     );
   }
 });
@@ -274,6 +282,7 @@ test('rejects with non-Error values as they are (op rejecting with a string)', a
 
 const RANDOM_SOURCES: Array<[string, (label: string) => () => number]> = [
   ['Math.random() always returning 0.999', () => () => 0.999],
+  ['Math.random() always returning 0.99999999', () => () => 0.99999999],
   ['Math.random() always returning 0.001', () => () => 0.001],
   ['Math.random() returning uniform random numbers', (label) => streamFor(label)],
 ];
@@ -304,7 +313,7 @@ async function checkCeilings(label: string, options: { maxAttempts: number; base
     for (const w of waits) {
       const ceiling = ceilingAfter(w.k, options);
       check(w.ms >= 0, `attempt ${w.k + 1} started ${-w.ms} ms before attempt ${w.k} failed; wait for each attempt to fail before the next one`);
-      if (w.ms > ceiling + 1) {
+      if (w.ms > ceiling) {
         fail(
           `attempt ${w.k + 1} started ${w.ms} ms after attempt ${w.k} failed; expected a backoff wait of at most ${ceiling} ms ` +
             `(${explain(w.k, ceiling)}; with ${random.description()})`,
@@ -330,6 +339,13 @@ test('never waits more than maxDelayMs, however many attempts failed', async () 
       ? `the ceiling ${o.baseDelayMs} × 2^${k - 1} = ${uncapped} ms is capped by maxDelayMs = ${o.maxDelayMs}`
       : `baseDelayMs × 2^(k-1) = ${c} ms, below maxDelayMs = ${o.maxDelayMs}`;
   });
+});
+
+test('keeps fractional ceilings too: baseDelayMs = 37.5 and maxDelayMs = 250.25 (no rounding a wait up past them)', async () => {
+  useVirtualTime();
+  const o = { maxAttempts: 7, baseDelayMs: 37.5, maxDelayMs: 250.25 };
+  await checkCeilings('fractional ceilings', o, (k, c) =>
+    c === o.maxDelayMs ? `the ceiling is capped by maxDelayMs = ${o.maxDelayMs}` : `baseDelayMs × 2^(k-1) = ${o.baseDelayMs} × 2^${k - 1} = ${c} ms`);
 });
 
 /** Runs `runs` retries of `maxAttempts` failing attempts with Math.random() from a seeded stream. */
@@ -490,10 +506,13 @@ test('counts a synchronous throw from op as a failed attempt and retries it', as
 // ---------------------------------------------------------------------------------------------
 
 test('rejects with signal.reason without calling op when the signal is already aborted', async () => {
+  for (const reason of [new Error('request cancelled by the caller'), 'cancelled', { why: 'shutdown' }]) await alreadyAborted(reason);
+});
+
+async function alreadyAborted(reason: unknown): Promise<void> {
   useVirtualTime();
   controlMathRandom(() => 0.5);
   const controller = new AbortController();
-  const reason = new Error('request cancelled by the caller');
   controller.abort(reason);
   const script = alwaysFailing(0);
   const t = track(start(script.op, { maxAttempts: 3, ...ATTEMPT_OPTIONS, signal: controller.signal }));
@@ -504,7 +523,7 @@ test('rejects with signal.reason without calling op when the signal is already a
     !t.settled.ok && t.settled.value === reason,
     () => `the signal was already aborted, but retry ${t.settled!.ok ? 'resolved with' : 'rejected with'} ${describeThrown(t.settled!.value)}; expected it to reject with signal.reason itself (${describeThrown(reason)})`,
   );
-});
+}
 
 /** Starts a retry whose attempts fail at once, and lets time run until attempt `n` has failed. */
 async function failUntilAttempt(n: number, signal: AbortSignal): Promise<{ script: ScriptedOp; t: ReturnType<typeof track> }> {
@@ -518,11 +537,10 @@ async function failUntilAttempt(n: number, signal: AbortSignal): Promise<{ scrip
 }
 
 test('rejects at once with signal.reason when the signal is aborted during a backoff wait, and makes no further attempt', async () => {
-  for (const n of [1, 2]) {
+  for (const [n, reason] of [[1, new Error('request cancelled by the caller')], [2, 'cancelled'], [1, { why: 'shutdown' }]] as const) {
     useVirtualTime();
     controlMathRandom(() => 0.5);
     const controller = new AbortController();
-    const reason = new Error('request cancelled by the caller');
     const { script, t } = await failUntilAttempt(n, controller.signal);
     const abortedAt = virtualNow();
     controller.abort(reason);
