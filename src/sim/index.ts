@@ -4,7 +4,10 @@
  * Learners import its types: `import type { NodeContext } from 'learn-ds/sim'`.
  */
 export type { NodeId, TimerId, DurableStorage, NodeContext, SimNode, NodeFactory, DropReason, TraceEvent } from './types.ts';
-export { Simulation, SimulationViolation, nodeIds, type SimulationOptions, type ClockSpec, type Invariant } from './simulation.ts';
+export {
+  Simulation, SimulationViolation, nodeIds,
+  type SimulationOptions, type ClockSpec, type Invariant, type CrashTrigger, type CrashAfterSends, type CrashAfterWrites, type SendWatcher,
+} from './simulation.ts';
 export { uniformLatency, spikyLatency, DEFAULT_NETWORK, type NetworkOptions } from './network.ts';
 export { startNemesis, type Nemesis, type NemesisOptions, type Fault } from './nemesis.ts';
 export { History, SimClient, type Operation, type Reply } from './history.ts';

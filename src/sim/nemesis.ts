@@ -1,14 +1,14 @@
 /**
  * A nemesis, as in Jepsen: faults drawn at random from the simulation's seed, one at a time, each
- * undone after a while: partitions (halves, one node cut off, one-way), crashes with restart, and
- * bursts of message loss. After `until`, everything is healed and every node restarted, so that a
+ * undone after a while: partitions (halves, one node cut off, one-way), crashes with restart,
+ * process pauses (one node frozen while the world goes on), and bursts of message loss. After `until`, everything is healed and every node restarted, so that a
  * scenario can then check recovery.
  */
 import { randomInt, shuffled, streamOf, uniform } from './random.ts';
 import type { Simulation } from './simulation.ts';
 import type { NodeId } from './types.ts';
 
-export type Fault = 'partition' | 'isolate' | 'one-way' | 'crash' | 'loss';
+export type Fault = 'partition' | 'isolate' | 'one-way' | 'crash' | 'pause' | 'loss';
 
 export interface NemesisOptions {
   faults: readonly Fault[];
@@ -16,6 +16,8 @@ export interface NemesisOptions {
   gapMs?: readonly [number, number];
   /** How long a fault lasts, ms (drawn uniformly). */
   durationMs?: readonly [number, number];
+  /** How long a pause lasts, ms (drawn uniformly; default durationMs). */
+  pauseMs?: readonly [number, number];
   /** Loss rate during a loss burst (default 0.5). */
   lossRate?: number;
   /** True time after which no new fault starts and all are undone (default: never). */
@@ -39,35 +41,48 @@ export function startNemesis(sim: Simulation<any, any>, options: NemesisOptions)
     undo = undefined;
   };
 
-  const inject = (): (() => void) => {
+  /** Starts a fault; returns how to undo it, and its duration when the fault drew its own. */
+  const inject = (): { undo: () => void; durationMs?: number } => {
     const fault = options.faults[randomInt(random, options.faults.length)]!;
     const ids = shuffled(random, sim.ids);
     switch (fault) {
       case 'partition': {
         const cut = 1 + randomInt(random, Math.max(1, Math.floor(ids.length / 2)));
         sim.partition(ids.slice(0, cut), ids.slice(cut));
-        return () => sim.heal();
+        return { undo: () => sim.heal() };
       }
       case 'isolate':
         sim.isolate(ids[0]!);
-        return () => sim.heal();
+        return { undo: () => sim.heal() };
       case 'one-way':
         for (const other of ids.slice(1)) sim.blockOneWay(ids[0]!, other);
-        return () => sim.heal();
+        return { undo: () => sim.heal() };
       case 'crash': {
         // Crash a minority at most, so that a majority can still make progress.
         const count = 1 + randomInt(random, Math.max(1, Math.floor((ids.length - 1) / 2)));
         const down: NodeId[] = ids.slice(0, count).filter((id) => sim.isUp(id));
         for (const id of down) sim.crash(id);
-        return () => {
-          for (const id of down) sim.restart(id);
+        return {
+          undo: () => {
+            for (const id of down) sim.restart(id);
+          },
         };
+      }
+      case 'pause': {
+        // The pause ends on its own; undoing it early (the nemesis stopped) resumes the node.
+        const [min, max] = options.pauseMs ?? [durMin, durMax];
+        const durationMs = uniform(random, min, max);
+        const id = ids[0]!;
+        sim.pause(id, durationMs);
+        return { undo: () => sim.resume(id), durationMs };
       }
       case 'loss': {
         const before = sim.network.loss;
         sim.network = { ...sim.network, loss: options.lossRate ?? 0.5 };
-        return () => {
-          sim.network = { ...sim.network, loss: before };
+        return {
+          undo: () => {
+            sim.network = { ...sim.network, loss: before };
+          },
         };
       }
     }
@@ -77,8 +92,9 @@ export function startNemesis(sim: Simulation<any, any>, options: NemesisOptions)
     if (stopped) return;
     sim.after(uniform(random, gapMin, gapMax), () => {
       if (stopped) return;
-      undo = inject();
-      sim.after(uniform(random, durMin, durMax), () => {
+      const fault = inject();
+      undo = fault.undo;
+      sim.after(fault.durationMs ?? uniform(random, durMin, durMax), () => {
         finish();
         next();
       });

@@ -6,6 +6,11 @@
  *    12.4 ms  ●─────────▶         │         vote-request term=2 (sent 9.0 ms)
  *    14.0 ms  │         ●─────────✗         vote term=2 lost
  *    20.1 ms  │         ✖         │         n2 crashed
+ *    25.0 ms  │         ┊         ‖         n3 paused until 900.0 ms
+ *    31.2 ms ╳●─────────┊────────✗         partition {n1} | {n2,n3}
+ *
+ * A lane is solid while its node runs, dotted (┊) while it is down, shaded (░) while it is paused;
+ * rows during a partition carry ╳ before the lanes.
  */
 import { ms, summarize } from './format.ts';
 import type { NodeId, TraceEvent } from './types.ts';
@@ -39,6 +44,8 @@ function involves(e: TraceEvent, who: ReadonlySet<NodeId>): boolean {
     case 'timer':
     case 'crash':
     case 'restart':
+    case 'pause':
+    case 'resume':
     case 'log':
       return who.has(e.node);
     default:
@@ -46,11 +53,48 @@ function involves(e: TraceEvent, who: ReadonlySet<NodeId>): boolean {
   }
 }
 
-/** A lane is drawn solid while its node runs and dotted while it is down. */
-function lanesRow(lanes: readonly NodeId[], down: ReadonlySet<NodeId>): string[] {
+/** What is wrong with the world at a row: who is down, who is paused, whether a partition is on. */
+interface Faults {
+  down: Set<NodeId>;
+  paused: Set<NodeId>;
+  partitioned: boolean;
+}
+
+/** A lane is drawn solid while its node runs, dotted while it is down, shaded while it is paused. */
+function lanesRow(lanes: readonly NodeId[], faults: Faults): string[] {
   const row = Array<string>(lanes.length * LANE).fill(' ');
-  for (let i = 0; i < lanes.length; i++) row[i * LANE] = down.has(lanes[i]!) ? '┊' : '│';
+  for (let i = 0; i < lanes.length; i++) {
+    const id = lanes[i]!;
+    row[i * LANE] = faults.down.has(id) ? '┊' : faults.paused.has(id) ? '░' : '│';
+  }
   return row;
+}
+
+/** The faults in force after `e` (replayed from the start, so that a window shows them too). */
+function applyFault(faults: Faults, e: TraceEvent): void {
+  switch (e.kind) {
+    case 'crash':
+      faults.down.add(e.node);
+      faults.paused.delete(e.node);
+      break;
+    case 'restart':
+      faults.down.delete(e.node);
+      break;
+    case 'pause':
+      faults.paused.add(e.node);
+      break;
+    case 'resume':
+      faults.paused.delete(e.node);
+      break;
+    case 'partition':
+      faults.partitioned = true;
+      break;
+    case 'heal':
+      faults.partitioned = false;
+      break;
+    default:
+      break;
+  }
 }
 
 function arrow(row: string[], from: number, to: number, head: string): void {
@@ -60,14 +104,23 @@ function arrow(row: string[], from: number, to: number, head: string): void {
   row[to * LANE] = head;
 }
 
+/** `; 2 messages and 1 timer that waited are handled now`. */
+function waited(messages: number, timers: number): string {
+  const parts = [
+    ...(messages > 0 ? [`${messages} message${messages === 1 ? '' : 's'}`] : []),
+    ...(timers > 0 ? [`${timers} timer${timers === 1 ? '' : 's'}`] : []),
+  ];
+  return parts.length === 0 ? '' : `; ${parts.join(' and ')} that waited ${messages + timers === 1 ? 'runs' : 'run'} now`;
+}
+
 function reasonText(reason: string, to: NodeId): string {
   if (reason === 'loss') return 'lost';
   if (reason === 'partition') return 'blocked by the partition';
   return `not delivered: ${to} is down`;
 }
 
-function renderRow(e: TraceEvent, lanes: readonly NodeId[], down: ReadonlySet<NodeId>, describe: (m: unknown) => string): string {
-  const row = lanesRow(lanes, down);
+function renderRow(e: TraceEvent, lanes: readonly NodeId[], faults: Faults, describe: (m: unknown) => string): string {
+  const row = lanesRow(lanes, faults);
   const at = (id: NodeId) => lanes.indexOf(id);
   let label: string;
   switch (e.kind) {
@@ -82,7 +135,7 @@ function renderRow(e: TraceEvent, lanes: readonly NodeId[], down: ReadonlySet<No
       const ends = f >= 0 && t >= 0 ? '' : `${e.from}→${e.to} `;
       const what = `${ends}${describe(e.message)}`;
       label = e.kind === 'deliver'
-        ? `${what} (sent ${ms(e.sentAt)}${e.duplicate ? ', duplicate' : ''})`
+        ? `${what} (sent ${ms(e.sentAt)}${e.duplicate ? ', duplicate' : ''}${e.held ? `, held while ${e.to} was paused` : ''})`
         : `${what} ${reasonText(e.reason, e.to)}`;
       break;
     }
@@ -92,7 +145,15 @@ function renderRow(e: TraceEvent, lanes: readonly NodeId[], down: ReadonlySet<No
       break;
     case 'crash':
       if (at(e.node) >= 0) row[at(e.node) * LANE] = '✖';
-      label = `${e.node} crashed (volatile state lost)`;
+      label = `${e.node} crashed${e.cause ? ` ${e.cause}` : ''} (volatile state lost)`;
+      break;
+    case 'pause':
+      if (at(e.node) >= 0) row[at(e.node) * LANE] = '‖';
+      label = `${e.node} paused until ${ms(e.until)}: handlers and timers frozen, its clock runs on`;
+      break;
+    case 'resume':
+      if (at(e.node) >= 0) row[at(e.node) * LANE] = '»';
+      label = `${e.node} resumed after a pause of ${ms(e.t - e.since)}${waited(e.messages, e.timers)}`;
       break;
     case 'restart':
       if (at(e.node) >= 0) row[at(e.node) * LANE] = '↻';
@@ -110,7 +171,8 @@ function renderRow(e: TraceEvent, lanes: readonly NodeId[], down: ReadonlySet<No
       label = 'partition healed';
       break;
   }
-  return `${ms(e.t).padStart(11)}  ${row.join('').trimEnd().padEnd(lanes.length * LANE - LANE + 1)}   ${label}`;
+  const gutter = faults.partitioned || e.kind === 'partition' ? '╳' : ' ';
+  return `${ms(e.t).padStart(11)} ${gutter}${row.join('').trimEnd().padEnd(lanes.length * LANE - LANE + 1)}   ${label}`;
 }
 
 export function renderTimeline(trace: readonly TraceEvent[], options: TimelineOptions): string {
@@ -128,14 +190,17 @@ export function renderTimeline(trace: readonly TraceEvent[], options: TimelineOp
   const header = options.lanes.map((l) => l.padEnd(LANE)).join('').trimEnd();
   lines.push(`${'time'.padStart(11)}  ${header}`);
   if (cut > 0) lines.push(`${''.padStart(11)}  … ${cut} earlier event${cut === 1 ? '' : 's'} not shown`);
-  // Which nodes are down at each row: replay crashes and restarts from the start.
-  const down = new Set<NodeId>();
-  const first = shown.length - inWindow + Math.max(0, cut);
-  shown.forEach((e, i) => {
-    if (e.kind === 'restart') down.delete(e.node);
-    if (i >= first && e.t >= since) lines.push(renderRow(e, options.lanes, down, describe));
-    if (e.kind === 'crash') down.add(e.node);
-  });
+  // Which nodes are down or paused, and whether a partition is on, at each row: replayed from the
+  // start of the whole trace (filters and focus hide rows, never the faults they would announce).
+  const faults: Faults = { down: new Set(), paused: new Set(), partitioned: false };
+  const rowsShown = new Set(shown.slice(shown.length - inWindow + Math.max(0, cut)).filter((e) => e.t >= since));
+  for (const e of trace) {
+    if (e.t > until) break;
+    // A restart or resume row already shows its lane as running; a crash or pause row, as it was.
+    if (e.kind === 'restart' || e.kind === 'resume' || e.kind === 'heal') applyFault(faults, e);
+    if (rowsShown.has(e)) lines.push(renderRow(e, options.lanes, faults, describe));
+    if (e.kind !== 'restart' && e.kind !== 'resume' && e.kind !== 'heal') applyFault(faults, e);
+  }
   if (inWindow === 0) lines.push(`${''.padStart(11)}  (no events)`);
   return lines.join('\n');
 }

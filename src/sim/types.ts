@@ -48,10 +48,17 @@ export type DropReason = 'loss' | 'partition' | 'crashed';
 
 /** One entry of a simulation's trace, in true (simulated) time. */
 export type TraceEvent =
-  | { t: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; duplicate: boolean }
+  /** `held`: it arrived while the node was paused and waited for the resume. */
+  | { t: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; duplicate: boolean; held?: true }
   | { t: number; kind: 'drop'; from: NodeId; to: NodeId; message: unknown; sentAt: number; reason: DropReason; duplicate: boolean }
   | { t: number; kind: 'timer'; node: NodeId }
-  | { t: number; kind: 'crash' | 'restart'; node: NodeId }
+  /** `cause`: why, when the crash was armed by crashAfter. */
+  | { t: number; kind: 'crash'; node: NodeId; cause?: string }
+  | { t: number; kind: 'restart'; node: NodeId }
+  /** A process pause (stop-the-world) until true time `until`. */
+  | { t: number; kind: 'pause'; node: NodeId; until: number }
+  /** The end of a pause that began at `since`; how many deliveries and timer firings waited for it. */
+  | { t: number; kind: 'resume'; node: NodeId; since: number; messages: number; timers: number }
   | { t: number; kind: 'partition'; description: string }
   | { t: number; kind: 'heal' }
   | { t: number; kind: 'log'; node: NodeId; text: string };

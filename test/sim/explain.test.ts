@@ -36,9 +36,9 @@ describe('timeline', () => {
       '     5.0 ms  ●───────────────────▶   hello term=1 (sent 0.0 ms)',
       '    10.0 ms  │         ✖         │   n2 crashed (volatile state lost)',
       '    15.0 ms  │         ✗─────────●   ping not delivered: n2 is down',
-      '    20.0 ms  ┼         ┼         ┼   partition {n1} | {n2,n3}',
-      '    20.0 ms  ●───────────────────✗   late blocked by the partition',
-      '    20.0 ms  │         ↻         │   n2 restarted',
+      '    20.0 ms ╳┼         ┼         ┼   partition {n1} | {n2,n3}',
+      '    20.0 ms ╳●───────────────────✗   late blocked by the partition',
+      '    20.0 ms ╳│         ↻         │   n2 restarted',
     ]);
     const cut = renderTimeline(sim.trace, { lanes: sim.ids, rows: 2, until: 19 });
     expect(cut.split('\n')).toEqual([
