@@ -65,12 +65,14 @@ class Attempt {
   opCalls = 0;
   result: Result = { kind: 'pending' };
   readonly value = { answer: 42 };
-  readonly error = new Error('downstream failure');
+  readonly error: unknown;
   #settleOp: ((ok: boolean) => void) | undefined;
   #heldOk = false;
 
   /** Starts `breaker.call(op)`; `outcome` 'hold' keeps op's promise pending until `finish`. */
-  constructor(breaker: Breaker, readonly outcome: 'ok' | 'fail' | 'hold') {
+  /** `error`: what op rejects with (given even when it is undefined), by default a fresh Error. */
+  constructor(breaker: Breaker, readonly outcome: 'ok' | 'fail' | 'hold', ...error: [unknown?]) {
+    this.error = error.length > 0 ? error[0] : new Error('downstream failure');
     const op = (): Promise<unknown> => {
       this.opCalls++;
       if (outcome === 'ok') return Promise.resolve(this.value);
@@ -258,6 +260,31 @@ test("rethrows op's errors as they are (the same object), including the one that
   expectPassedThrough(await attempt(breaker, 'fail'), 'on a half-open trial call whose op rejects');
 });
 
+class DownstreamError extends Error {
+  override name = 'DownstreamError';
+}
+
+test("passes on op's errors of every kind as they are (an Error subclass, a string, a plain object, undefined), and counts each as a failure", async () => {
+  const kinds: Array<[string, () => unknown]> = [
+    ['an Error subclass', () => new DownstreamError('503 from prices')],
+    ['a string', () => 'prices is down'],
+    ['a plain object', () => ({ status: 503 })],
+    ['undefined', () => undefined],
+  ];
+  for (const [kind, make] of kinds) {
+    useVirtualTime();
+    const s = settingsFor(`kinds ${kind}`);
+    const breaker = new CircuitBreaker(s);
+    const when = (i: number) => `when op rejects with ${kind} (failure ${i} of failureThreshold = ${s.failureThreshold})`;
+    for (let i = 1; i <= s.failureThreshold; i++) {
+      const a = new Attempt(breaker, 'fail', make());
+      await flushMicrotasks();
+      expectPassedThrough(a, when(i));
+    }
+    expectState(breaker, 'open', `after ${failures(s.failureThreshold)} in a row, each rejecting with ${kind}`, 'whatever op rejects with is a failure');
+  }
+});
+
 test('while open, call() rejects with CircuitOpenError without calling op', async () => {
   useVirtualTime();
   const s = settingsFor('refuse');
@@ -279,6 +306,17 @@ test('stays open until resetTimeoutMs has passed since it opened', async () => {
   expectState(breaker, 'open', when);
   expectRefused(await attempt(breaker, 'ok'), when, 'resetTimeoutMs has not passed yet');
   expectState(breaker, 'open', `${when}, after a refused call`);
+});
+
+test("reads 'half-open' at exactly resetTimeoutMs after it opened, and lets the trial through then", async () => {
+  useVirtualTime();
+  const s = settingsFor('exactly');
+  const breaker = await openedBreaker(s);
+  await advance(s.resetTimeoutMs);
+  const when = `exactly resetTimeoutMs = ${s.resetTimeoutMs} ms after the circuit opened`;
+  expectState(breaker, 'half-open', when, 'the circuit is open for resetTimeoutMs, and not one millisecond more');
+  expectPassedThrough(await attempt(breaker, 'ok'), `${when}, the trial call`);
+  expectState(breaker, 'closed', `${when}, after a successful trial`);
 });
 
 test("reads 'half-open' once resetTimeoutMs has passed, even with no call", async () => {
