@@ -38,12 +38,12 @@ export class LamportClock {
   /**
    * The receipt of a message stamped `stamp`: the counter becomes max(counter, stamp.time) + 1, and
    * the receive event's stamp is returned. Throws, leaving the counter unchanged, when stamp.time
-   * is not a whole number ≥ 0. Never modifies `stamp`.
+   * is not a safe whole number ≥ 0 (above 2^53, adding 1 may change nothing). Never modifies `stamp`.
    */
   receive(stamp: Stamp): Stamp {
     const time: unknown = stamp.time;
-    if (typeof time !== 'number' || !Number.isInteger(time) || time < 0) {
-      throw new RangeError(`invalid stamp time ${String(time)}: a Lamport time is a whole number ≥ 0`);
+    if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) {
+      throw new RangeError(`invalid stamp time ${String(time)}: a Lamport time is a whole number from 0 to 2^53 - 1`);
     }
     this.#time = Math.max(this.#time, time) + 1;
     return { time: this.#time, node: this.#node };

@@ -174,8 +174,9 @@ test("receive() stamps the receive event with the receiving clock's node id, not
   );
 });
 
-test('receive() refuses a stamp whose time is not a whole number ≥ 0, and leaves the clock as it was', () => {
-  for (const bad of [-1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, -3]) {
+test('receive() refuses a stamp whose time is not a whole number from 0 to 2^53 - 1, and leaves the clock as it was', () => {
+  // 2^53 and above are whole numbers to Number.isInteger, but no longer exact: 2^53 + 1 === 2^53.
+  for (const bad of [-1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, -3, 2 ** 53, 2 ** 53 + 2, 1e300, -0.5]) {
     const clock = clockAt('alice', 3);
     const msg = { time: bad, node: 'bob' };
     let result: unknown;
@@ -187,10 +188,25 @@ test('receive() refuses a stamp whose time is not a whole number ≥ 0, and leav
     }
     check(
       threw,
-      () => `receive(${show(msg)}) returned ${show(result)} instead of throwing; a Lamport time is a whole number ≥ 0, so a stamp with time ${show(bad)} must be refused with an Error`,
+      () => `receive(${show(msg)}) returned ${show(result)} instead of throwing; a Lamport time is a whole number from 0 to 2^53 - 1 (Number.MAX_SAFE_INTEGER), so a stamp with time ${show(bad)} must be refused with an Error`,
     );
     const now = timeOf(clock, 'after a refused receive()');
     check(now === 3, `after receive(${show(msg)}) threw on a clock at time 3, clock.time is ${show(now)}; expected 3: a refused stamp must leave the clock as it was`);
+  }
+});
+
+test('receive() accepts the largest safe time, 2^53 - 1, and 0', () => {
+  for (const [edge, expected] of [[Number.MAX_SAFE_INTEGER, 2 ** 53], [0, 4]] as const) {
+    const clock = clockAt('alice', 3);
+    const msg = { time: edge, node: 'bob' };
+    let result: unknown;
+    try {
+      result = clock.receive({ ...msg });
+    } catch (error) {
+      fail(`receive(${show(msg)}) threw ${describeThrown(error)}; expected a stamp with time ${show(expected)}: ${show(edge)} is a valid Lamport time (a whole number from 0 to 2^53 - 1)`);
+    }
+    const time = (result as { time?: unknown } | undefined)?.time;
+    check(time === expected, () => `receive(${show(msg)}) on a clock at time 3 returned ${show(result)}; expected time ${show(expected)}, max(3, ${show(edge)}) + 1`);
   }
 });
 
