@@ -10,5 +10,7 @@ export default defineConfig({
     // Concurrent tests here each run a verifier child process; more than this only queues on CPUs.
     maxConcurrency: 3,
     hookTimeout: 60_000,
+    // No test leaves a warm verifier daemon behind unless it asks for one (test/daemon.test.ts).
+    env: { LEARN_DS_DAEMON: '0' },
   },
 });

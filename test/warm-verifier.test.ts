@@ -12,6 +12,7 @@ import { loadCatalog } from '../src/catalog/catalog.ts';
 import type { Verdict } from '../src/verify/verdict.ts';
 import { verify } from '../src/verify/verify.ts';
 import { WarmSuiteRunner } from '../src/verify/warm/warm-runner.ts';
+import { daemonRunner, stopDaemon } from '../src/verify/daemon/client.ts';
 import { mutantsOf } from './support/mutants.ts';
 import { tempDir } from './support/cli.ts';
 
@@ -69,6 +70,30 @@ describe('warm and cold verifiers agree', () => {
 
   test.for(cases)('%s', async ([name, file]) => {
     const warm = await judgeWith(file, runner);
+    expect(warm).toEqual(cold.get(name));
+  });
+});
+
+describe('the verifier daemon (verify\'s warm runs) agrees with cold runs too', () => {
+  // A daemon of this test's own (its socket in a folder of ours), gone when the test ends.
+  const saved = { dir: process.env.XDG_RUNTIME_DIR, daemon: process.env.LEARN_DS_DAEMON };
+  const run = daemonRunner({ fallback: () => Promise.reject(new Error('the daemon did not answer: a cold fallback would hide it')) });
+  const cold = new Map<string, Verdict>();
+  beforeAll(async () => {
+    process.env.XDG_RUNTIME_DIR = tempDir('learn-ds-daemon-');
+    process.env.LEARN_DS_DAEMON = '1';
+    const verdicts = await pool(cases.map(([, file]) => () => judgeWith(file)), 3);
+    cases.forEach(([name], i) => cold.set(name, verdicts[i]!));
+  }, 240_000);
+  afterAll(async () => {
+    await stopDaemon();
+    if (saved.dir === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = saved.dir;
+    process.env.LEARN_DS_DAEMON = saved.daemon;
+  });
+
+  test.for(cases)('%s', async ([name, file]) => {
+    const warm = await verify({ exercise, file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40 }, run);
     expect(warm).toEqual(cold.get(name));
   });
 });

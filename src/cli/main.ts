@@ -19,6 +19,7 @@ import * as reset from './reset.ts';
 import * as progress from './progress.ts';
 import * as doctor from './doctor.ts';
 import * as watch from './watch.ts';
+import * as stop from './stop.ts';
 
 function buildProgram(): Command {
   const program = new Command('learn-ds')
@@ -36,7 +37,7 @@ function buildProgram(): Command {
     const { workspace } = program.opts<{ workspace?: string }>();
     return workspace === undefined ? {} : { workspace };
   };
-  for (const command of [next, list, show, verify, run, hint, solution, reset, progress, doctor, watch]) command.register(program, globals);
+  for (const command of [next, list, show, verify, run, hint, solution, reset, progress, doctor, watch, stop]) command.register(program, globals);
   return program;
 }
 
@@ -76,6 +77,12 @@ function explain(error: unknown): { message: string; exitCode: number } {
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   // What learn-ds starts (a verifier child, the daemon) prints the learner's form of the command too.
   process.env[COMMAND_ENV] = CMD;
+  if (argv[2] === '__daemon') {
+    // The warm verifier daemon, started by `verify` (src/verify/daemon/): no command line of its own.
+    const { runDaemon } = await import('../verify/daemon/server.ts');
+    await runDaemon().catch(() => process.exit(0));
+    return;
+  }
   try {
     const program = buildProgram();
     if (isBare(argv.slice(2))) await runBare(program, argv);

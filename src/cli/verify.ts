@@ -7,12 +7,16 @@ import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './co
 import { trySave, warnNotSaved } from './save.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
+import { spinner } from './spinner.ts';
+import type { SuiteRunner } from '../verify/verify.ts';
 
 export interface VerifyOptions {
   file?: string;
   json?: boolean;
   seed?: number;
   timeout?: number;
+  /** false with --no-daemon: a cold run in a new process. */
+  daemon?: boolean;
 }
 
 function parseTimeout(value: string): number {
@@ -27,20 +31,41 @@ function parseSeed(value: string): number {
   return seed;
 }
 
+/**
+ * Through the warm verifier daemon unless it is turned off (--no-daemon, LEARN_DS_DAEMON=0, CI):
+ * a spinner while vitest starts (the first run after a pause) or a run takes long.
+ */
+async function suiteRunner(options: VerifyOptions): Promise<{ run: SuiteRunner | undefined; done: () => void }> {
+  const [{ daemonEnabled }] = await Promise.all([import('../verify/daemon/protocol.ts')]);
+  if (options.daemon === false || !daemonEnabled()) return { run: undefined, done: () => undefined };
+  const { daemonRunner } = await import('../verify/daemon/client.ts');
+  const wait = options.json ? undefined : spinner();
+  const run = daemonRunner({
+    onWait: (state) =>
+      state === 'warm'
+        ? wait?.show('Running the hidden tests…', 400)
+        : wait?.show(`Starting the verifier (${state === 'starting' ? 'once after a pause' : 'once per exercise'}; later runs are faster)…`),
+  });
+  return { run, done: () => wait?.stop() };
+}
+
 /** Runs verify and returns the exit code: 0 pass, 1 fail, 130 interrupted. */
 export async function runVerify(id: string | undefined, options: VerifyOptions, globals: GlobalOptions): Promise<number> {
   const { ws, exercise, file } = await resolveTarget('verify', id, options.file, globals);
   const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
   if (refused) throw usageError(refused);
 
-  const { verify } = await import('../verify/verify.ts');
-  const verdict = await verify({
-    exercise,
-    file,
-    shownFile: shown(file),
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-    ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
-  });
+  const [{ verify }, runner] = await Promise.all([import('../verify/verify.ts'), suiteRunner(options)]);
+  const verdict = await verify(
+    {
+      exercise,
+      file,
+      shownFile: shown(file),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
+    },
+    runner.run,
+  ).finally(runner.done);
   if (verdict.interrupted) {
     if (!options.json) print(style.yellow('Interrupted: nothing was recorded.'));
     return 130;
@@ -78,6 +103,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--json', 'print the verdict as JSON: {"exercise", "passed", "checks": [{"name", "passed", "message"}], "seed"}')
     .option('--seed <n>', 'replay a run: the seed of every random choice of the hidden tests', parseSeed)
     .option('--timeout <seconds>', "hard limit of the whole run (default: the exercise's, usually 10 s)", parseTimeout)
+    .option('--no-daemon', 'run cold in a new process instead of the warm verifier (LEARN_DS_DAEMON=0 does the same)')
     .description('run the hidden tests on your file; a pass is saved in your progress. Exit code 0 pass, 1 fail, 2 usage error')
     .addHelpText('after', `\nExamples:\n  $ ${CMD} verify\n  $ ${CMD} verify retry-backoff --seed 4711\n  $ ${CMD} verify token-bucket --file ./my-bucket.ts --json`)
     .action(async (id: string | undefined, options: VerifyOptions) => {

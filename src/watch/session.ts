@@ -21,6 +21,9 @@ import { commandOf, decide, splitKeys, type KeyEffect } from './keys.ts';
 import { clampPanelOffset, renderWatchScreen, type WatchBody, type WatchView } from './screen.ts';
 import { CMD } from '../command.ts';
 
+/** How long a run may go on once a newer save waits for it, before it is killed (see cancelSoon). */
+export const CANCEL_AFTER_MS = 1_000;
+
 export interface WatchOutput {
   write(text: string): void;
   /** stdout is a terminal: the screen is cleared and redrawn rather than appended to. */
@@ -84,8 +87,11 @@ export class WatchSession {
   private noticeSticks = false;
   private progress: Progress | undefined;
   private watcher: FileWatch | undefined;
-  private readonly runner = new WarmSuiteRunner();
+  private runner = new WarmSuiteRunner();
   private rerun = false;
+  /** When the run under way started, and the timer that cancels it once a newer save waits. */
+  private runStartedAt = 0;
+  private cancelTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private keys: Promise<void> = Promise.resolve();
   private lastDrawn = '';
@@ -134,6 +140,7 @@ export class WatchSession {
   quit(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.cancelTimer);
     this.watcher?.close();
     this.runner.close();
     this.resolveDone();
@@ -244,9 +251,28 @@ export class WatchSession {
     if (this.closed) return;
     if (this.running) {
       this.rerun = true;
+      this.cancelSoon();
       return;
     }
     void this.verifyLoop();
+  }
+
+  /**
+   * A newer save waits: the run under way judges a file that is gone, so its verdict is never
+   * shown, and once it has run CANCEL_AFTER_MS (an infinite loop, a slow suite) it is killed with
+   * its child, and the new save is judged by a fresh one. A quick run is left to finish: a new
+   * child costs vitest's start-up, more than the rest of a normal run.
+   */
+  private cancelSoon(): void {
+    if (this.cancelTimer) return;
+    const wait = Math.max(0, this.runStartedAt + CANCEL_AFTER_MS - performance.now());
+    this.cancelTimer = setTimeout(() => {
+      this.cancelTimer = undefined;
+      if (!this.running || !this.rerun || this.closed) return;
+      const old = this.runner;
+      this.runner = new WarmSuiteRunner();
+      old.close();
+    }, wait);
   }
 
   private async verifyLoop(): Promise<void> {
@@ -273,6 +299,7 @@ export class WatchSession {
       return;
     }
     const asked = this.asked;
+    this.runStartedAt = performance.now();
     this.verifying = true;
     this.draw();
     const shownFile = this.options.shown(file);
@@ -288,13 +315,15 @@ export class WatchSession {
         },
         (request) => this.runner.run(request),
       );
+      clearTimeout(this.cancelTimer);
+      this.cancelTimer = undefined;
     } catch (error) {
       this.body = { kind: 'error', message: error instanceof Error ? error.message : String(error) };
       return;
     }
     const verifyMs = performance.now() - started;
-    // Quit, moved to another exercise, or the file went away meanwhile: this verdict is stale.
-    if (this.closed || verdict.interrupted || exercise !== this.exercise) return;
+    // Quit, moved to another exercise, saved again, or the file went away meanwhile: this verdict is stale.
+    if (this.closed || verdict.interrupted || exercise !== this.exercise || this.rerun) return;
     if (!existsSync(file)) {
       this.body = { kind: 'missing' };
       this.panel = null;

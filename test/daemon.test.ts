@@ -1,0 +1,116 @@
+/**
+ * The warm verifier daemon as `verify` uses it: started by the first verify, reused by the next,
+ * replaced when learn-ds's code, Node or the relevant environment changes, gone after `stop` or
+ * its idle time with every process it started, and off with --no-daemon or LEARN_DS_DAEMON=0.
+ * (Its verdicts equal cold ones: test/warm-verifier.test.ts.) Each test has a daemon of its own,
+ * its socket in a folder of the test's (XDG_RUNTIME_DIR).
+ */
+import { copyFileSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { exerciseFingerprint, learnDsFingerprint } from '../src/verify/daemon/fingerprint.ts';
+import { daemonEnabled } from '../src/verify/daemon/protocol.ts';
+import { learnDs, tempDir } from './support/cli.ts';
+
+const exercise = loadCatalog().byId.get('retry-backoff')!;
+
+/** Processes started for a daemon whose socket lives in `runtimeDir` (the daemon and its vitest children). */
+function processesOf(runtimeDir: string): Array<{ pid: number; daemon: boolean }> {
+  const found: Array<{ pid: number; daemon: boolean }> = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`XDG_RUNTIME_DIR=${runtimeDir}`)) continue;
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      found.push({ pid: Number(p), daemon: readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('__daemon') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+const daemons = (dir: string) => processesOf(dir).filter((p) => p.daemon).map((p) => p.pid);
+
+function setUp(env: Record<string, string> = {}) {
+  const runtimeDir = tempDir('learn-ds-daemon-');
+  const base = { LEARN_DS_DAEMON: '1', XDG_RUNTIME_DIR: runtimeDir, LEARN_DS_DAEMON_IDLE_SECONDS: '60', ...env };
+  // The learner's file: a correct one (a copy of the reference; the reference itself is refused).
+  const file = join(tempDir(), 'mine.ts');
+  copyFileSync(exercise.solutionPath, file);
+  const verifyOnce = (extra: Record<string, string> = {}, args: string[] = []) =>
+    learnDs(tempDir(), ['verify', exercise.id, '--file', file, '--seed', '1', ...args], { ...base, ...extra });
+  return { runtimeDir, base, verifyOnce, stop: () => learnDs(tempDir(), ['stop'], base) };
+}
+
+describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
+  test('the first verify starts it, the next reuses it; stop ends it and every process it started', async () => {
+    const { runtimeDir, verifyOnce, stop } = setUp();
+    const first = await verifyOnce();
+    expect(first.exitCode, first.stderr).toBe(0);
+    const [pid] = daemons(runtimeDir);
+    expect(pid).toBeDefined();
+    const second = await verifyOnce();
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stdout).toContain('✓');
+    expect(daemons(runtimeDir)).toEqual([pid]);
+    expect(processesOf(runtimeDir).length).toBeGreaterThan(1); // the daemon and its warm vitest child
+
+    const stopped = await stop();
+    expect(stopped.stdout).toContain(`Stopped the warm verifier (pid ${pid})`);
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+    expect((await stop()).stdout).toContain('No verifier was running.');
+  }, 120_000);
+
+  test('it is replaced when what a hidden run depends on changes (here the environment: LEARN_DS_SCENARIOS)', async () => {
+    const { runtimeDir, verifyOnce, stop } = setUp();
+    expect((await verifyOnce()).exitCode).toBe(0);
+    const [before] = daemons(runtimeDir);
+    expect((await verifyOnce({ LEARN_DS_SCENARIOS: '3' })).exitCode).toBe(0);
+    const after = daemons(runtimeDir);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(before);
+    await stop();
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+  }, 120_000);
+
+  test('it exits by itself when idle, leaving no process', async () => {
+    const { runtimeDir, verifyOnce } = setUp({ LEARN_DS_DAEMON_IDLE_SECONDS: '2' });
+    expect((await verifyOnce()).exitCode).toBe(0);
+    expect(daemons(runtimeDir)).toHaveLength(1);
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 15_000, interval: 250 }).toEqual([]);
+  }, 60_000);
+
+  test('--no-daemon and LEARN_DS_DAEMON=0 verify without one', async () => {
+    const { runtimeDir, verifyOnce } = setUp();
+    expect((await verifyOnce({}, ['--no-daemon'])).exitCode).toBe(0);
+    expect((await verifyOnce({ LEARN_DS_DAEMON: '0' })).exitCode).toBe(0);
+    expect(processesOf(runtimeDir)).toEqual([]);
+  }, 60_000);
+});
+
+describe('when the daemon is used, and what replaces it', () => {
+  test('on unless turned off; off in CI unless asked for', () => {
+    expect(daemonEnabled({})).toBe(true);
+    expect(daemonEnabled({ LEARN_DS_DAEMON: '0' })).toBe(false);
+    expect(daemonEnabled({ CI: 'true' })).toBe(false);
+    expect(daemonEnabled({ CI: 'true', LEARN_DS_DAEMON: '1' })).toBe(true);
+  });
+
+  test('an exercise\'s fingerprint changes with any file of its folder', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.test.ts'), 'one');
+    const before = exerciseFingerprint(dir);
+    expect(exerciseFingerprint(dir)).toBe(before);
+    writeFileSync(join(dir, 'a.test.ts'), 'two');
+    utimesSync(join(dir, 'a.test.ts'), new Date(), new Date(Date.now() + 5_000));
+    expect(exerciseFingerprint(dir)).not.toBe(before);
+  });
+
+  test('learn-ds\'s fingerprint changes with the environment a hidden run reads, not with others', () => {
+    const base = { PATH: '/usr/bin', LEARN_DS_COMMAND: 'learn-ds' };
+    expect(learnDsFingerprint({ ...base, LEARN_DS_WORKSPACE: '/elsewhere', PWD: '/x' })).toBe(learnDsFingerprint(base));
+    expect(learnDsFingerprint({ ...base, LEARN_DS_SCENARIOS: '1000' })).not.toBe(learnDsFingerprint(base));
+    expect(learnDsFingerprint({ ...base, LEARN_DS_COMMAND: 'npx learn-ds' })).not.toBe(learnDsFingerprint(base));
+  });
+});
