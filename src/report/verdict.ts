@@ -2,6 +2,7 @@
 import type { Verdict } from '../verify/verdict.ts';
 import wrapAnsi from 'wrap-ansi';
 import { FAIL, PASS, indent, style } from './style.ts';
+import { figureWithin, formatFigure } from './figures.ts';
 
 export interface VerdictContext {
   /** The learner's file, as shown. */
@@ -37,11 +38,10 @@ export function renderVerdict(verdict: Verdict, ctx: VerdictContext): string {
   let detailShown = false;
   for (const check of verdict.checks) {
     const name = wrapped(check.name, '    ', ctx.width).slice(4);
-    if (check.passed) {
-      lines.push(`  ${style.green(PASS)} ${name}`);
-      continue;
-    }
-    lines.push(`  ${style.red(FAIL)} ${name}`);
+    lines.push(check.passed ? `  ${style.green(PASS)} ${name}` : `  ${style.red(FAIL)} ${name}`);
+    // Measured figures, under the check whether it passed or not: `messages per broadcast 18.2 (limit 30)`.
+    for (const f of check.figures ?? []) lines.push((figureWithin(f) ? style.dim : style.yellow)(`      ${formatFigure(f)}`));
+    if (check.passed) continue;
     if (check.message && shownMessages.has(check.message)) {
       lines.push(style.dim('      (the same failure as above)'));
       continue;
@@ -77,7 +77,9 @@ export function verdictJson(verdict: Verdict): string {
     {
       exercise,
       passed,
-      checks: checks.map((c) => ({ name: c.name, passed: c.passed, message: c.detail ? `${c.message}\n${c.detail}` : c.message })),
+      checks: checks.map((c) => ({
+        name: c.name, passed: c.passed, message: c.detail ? `${c.message}\n${c.detail}` : c.message, ...(c.figures ? { figures: c.figures } : {}),
+      })),
       seed,
     },
     null,

@@ -43,6 +43,27 @@ export interface RawTest {
   durationMs: number;
   /** A demo's picture (`learn-ds run`), attached by the harness's demo(). */
   picture?: string;
+  /** Performance figures the check measured (the harness's figure()), shown under it. */
+  figures?: RawFigure[];
+  /** How many scenarios reached each `sometimes()` label, per checkScenario run of this check. */
+  sometimes?: SometimesCount[];
+}
+
+/** A measured figure: `messages per broadcast 18.2 (limit 30)`. */
+export interface RawFigure {
+  name: string;
+  value: number;
+  unit?: string;
+  limit?: number;
+  /** Which way is good (default 'lower': at most the limit). */
+  better?: 'lower' | 'higher';
+}
+
+/** A `sometimes(label)` of a scenario: reached in `reached` of `scenarios` seeds. */
+export interface SometimesCount {
+  label: string;
+  reached: number;
+  scenarios: number;
 }
 
 export interface RawReport {

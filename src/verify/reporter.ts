@@ -37,8 +37,10 @@ function toRawTest(test: TestCase): RawTest {
     errors: (result.errors ?? []).map(toRawError),
     durationMs: test.diagnostic()?.duration ?? 0,
   };
-  const { picture } = test.meta() as { picture?: unknown };
+  const { picture, figures, sometimes } = test.meta() as { picture?: unknown; figures?: RawTest['figures']; sometimes?: RawTest['sometimes'] };
   if (typeof picture === 'string') raw.picture = picture;
+  if (Array.isArray(figures) && figures.length > 0) raw.figures = figures;
+  if (Array.isArray(sometimes) && sometimes.length > 0) raw.sometimes = sometimes;
   return raw;
 }
 

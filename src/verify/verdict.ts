@@ -6,7 +6,7 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { PreflightProblem } from './preflight.ts';
-import type { RawError, RawTest } from './protocol.ts';
+import type { RawError, RawFigure, RawTest } from './protocol.ts';
 import type { SuiteOutcome } from './run-suite.ts';
 
 export interface Check {
@@ -16,6 +16,8 @@ export interface Check {
   message: string | null;
   /** Extra lines under the message: a timeline, a counterexample, a code frame. */
   detail?: string;
+  /** Performance figures the check measured, shown under it whether it passed or not. */
+  figures?: RawFigure[];
 }
 
 export interface Verdict {
@@ -81,6 +83,11 @@ function mainError(errors: readonly RawError[]): RawError | undefined {
 }
 
 function testCheck(test: RawTest, input: JudgeInput): Check {
+  const check = testOutcome(test, input);
+  return test.figures?.length ? { ...check, figures: test.figures } : check;
+}
+
+function testOutcome(test: RawTest, input: JudgeInput): Check {
   const name = [...test.path, test.name].join(' › ');
   if (test.state === 'passed') return { name, passed: true, message: null };
   const error = mainError(test.errors);

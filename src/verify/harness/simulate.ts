@@ -5,8 +5,11 @@
 import { basename } from 'node:path';
 import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId, type SimNode, type SimulationOptions } from '../../sim/index.ts';
 import { ENV } from '../protocol.ts';
+import type { SometimesCount } from '../protocol.ts';
 import { LearnerFailure, describeThrown } from './failure.ts';
+import { ProgressFailure } from './progress.ts';
 import { suiteSeed } from './random.ts';
+import { SometimesTally, reportCounts, vacuity, withTally } from './sometimes.ts';
 import { learnDsCommand } from '../../command.ts';
 
 /** Overrides how many seeds each scenario runs (e.g. LEARN_DS_SCENARIOS=1000 for a long hunt). */
@@ -33,6 +36,12 @@ export interface ScenarioOptions {
   /** Only events involving these endpoints (default: all). */
   focus?: readonly NodeId[];
   describe?: (message: unknown) => string;
+  /**
+   * Labels of sometimes() that this scenario exists to reach: one that no seed reaches fails the
+   * suite as a learn-ds bug (when the learner's code passed). Labels first seen in sometimes()
+   * calls count too.
+   */
+  sometimes?: readonly string[];
 }
 
 function seedCount(fallback: number): number {
@@ -49,14 +58,17 @@ function replayCommand(seed: number): string {
 export function explainScenarioFailure(error: unknown, seed: number, sim: Simulation<any, any> | undefined, options: ScenarioOptions = {}): LearnerFailure {
   const message = error instanceof LearnerFailure || error instanceof SimulationViolation ? error.message : describeThrown(error);
   const parts: string[] = [];
-  if (error instanceof LearnerFailure && error.learnerDetail) parts.push(error.learnerDetail);
+  // A liveness failure is explained by the timeline since the faults ended, drawn below.
+  const since = error instanceof ProgressFailure ? error.since : undefined;
+  if (error instanceof LearnerFailure && error.learnerDetail && since === undefined) parts.push(error.learnerDetail);
   // A timeline with nothing in it (say, a node that threw as it started) would only add noise.
   if (sim && sim.trace.length > 0) {
     const until = error instanceof SimulationViolation ? error.time : sim.now;
     parts.push(renderTimeline(sim.trace, {
       lanes: options.lanes ?? sim.ids,
-      rows: options.rows ?? 24,
+      rows: options.rows ?? (since === undefined ? 24 : 40),
       until,
+      ...(since === undefined ? {} : { since }),
       ...(options.timers === undefined ? {} : { timers: options.timers }),
       ...(options.describe === undefined ? {} : { describe: options.describe }),
       ...(options.focus === undefined ? {} : { focus: options.focus }),
@@ -68,16 +80,28 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
 
 /**
  * Runs `scenario` once per seed (the suite's seed, then the next ones) and fails with the first
- * failure explained. The scenario builds its world with `simulate()`.
+ * failure explained. The scenario builds its world with `simulate()`. Returns how many seeds
+ * reached each sometimes() label (also attached to the check); when every seed passed and a label
+ * was reached by none, fails with a SuiteBug instead (unless $LEARN_DS_SCENARIOS ran fewer seeds
+ * than the suite asks for).
  */
-export function checkScenario(options: ScenarioOptions, scenario: (seed: number) => void): void {
-  for (const seed of seedsFrom(suiteSeed(), seedCount(options.seeds ?? 100))) {
+export function checkScenario(options: ScenarioOptions, scenario: (seed: number) => void): SometimesCount[] {
+  const asked = options.seeds ?? 100;
+  const count = seedCount(asked);
+  const tally = new SometimesTally(options.sometimes);
+  for (const seed of seedsFrom(suiteSeed(), count)) {
     current = undefined;
     try {
-      scenario(seed);
+      withTally(tally, () => scenario(seed));
     } catch (error) {
       throw explainScenarioFailure(error, seed, current, options);
     }
+    tally.seedPassed();
   }
   current = undefined;
+  const counts = tally.counts();
+  reportCounts(counts);
+  const bug = count >= asked ? vacuity(counts) : undefined;
+  if (bug) throw bug;
+  return counts;
 }
