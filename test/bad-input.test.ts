@@ -13,11 +13,10 @@ import type { Verdict } from '../src/verify/verdict.ts';
 import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures/bad-input/', import.meta.url));
-const exercise = loadCatalog().byId.get('retry-backoff')!;
 
 /** A generous limit by default: a busy CI machine must not turn these verdicts into timeouts. */
-async function judge(file: string, timeoutSeconds = 40): Promise<Verdict> {
-  return verify({ exercise, file, shownFile: 'learner.ts', seed: 1, timeoutSeconds });
+async function judge(file: string, timeoutSeconds = 40, id = 'retry-backoff'): Promise<Verdict> {
+  return verify({ exercise: loadCatalog().byId.get(id)!, file, shownFile: 'learner.ts', seed: 1, timeoutSeconds });
 }
 
 function failedMessages(verdict: Verdict): string {
@@ -44,6 +43,30 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
     const verdict = await judge(join(fixtures, name));
     expect(verdict.passed).toBe(false);
     expect(failedMessages(verdict)).toMatch(message);
+  });
+
+  // One rule for every exercise, virtual time included: a constructor that starts an interval.
+  test('an interval left running under virtual time fails every check that made one, naming where', async ({ expect }) => {
+    const verdict = await judge(join(fixtures, 'token-bucket-starts-interval.ts'), 40, 'token-bucket');
+    expect(verdict.passed).toBe(false);
+    const failed = verdict.checks.filter((c) => !c.passed);
+    expect(failed.length).toBeGreaterThan(3);
+    expect(failed[0]!.message).toMatch(/^your code left 1 timer running after the check ended/);
+    expect(failed[0]!.detail).toMatch(/^setInterval \(new TokenBucket \(.*token-bucket-starts-interval\.ts:\d+:\d+\)\)$/);
+  });
+
+  // Simulated exercises: node code that bypasses its context is named at the first call, not by a rule it later breaks.
+  test.for([
+    ['sim-uses-settimeout.ts', /^node n1 called setTimeout: in the simulator, use ctx\.setTimer\(delayMs, callback\)/],
+    ['sim-uses-date-now.ts', /^node n\d called Date\.now\(\): in the simulator, use ctx\.now\(\)/],
+    ['sim-uses-performance-now.ts', /^node n1 called performance\.now\(\): in the simulator, use ctx\.now\(\)/],
+    ['sim-uses-math-random.ts', /^node n1 called Math\.random\(\): in the simulator, use ctx\.random\(\)/],
+  ] as const)('%s', async ([name, message], { expect }) => {
+    const verdict = await judge(join(fixtures, name), 40, 'failure-detector');
+    expect(verdict.passed).toBe(false);
+    const failed = verdict.checks.filter((c) => !c.passed);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const check of failed) expect(check.message).toMatch(message);
   });
 
   test('a syntax error is shown with its line and a caret under the column', async ({ expect }) => {

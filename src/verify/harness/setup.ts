@@ -1,12 +1,14 @@
 // Runs before every hidden test file: each test starts with real timers and untouched globals,
 // whatever the previous test (or the learner's code) left behind, and a test fails when the
-// learner's code ended the process or left a timer running behind it.
+// learner's code ended the process, left a timer running behind it (real or virtual), or, in a
+// simulated exercise, used the real clock, timers or dice instead of its node's context.
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { ENV, runningFile } from '../protocol.ts';
 import { LearnerFailure } from './failure.ts';
-
-const subject = process.env[ENV.subject] ?? '\0';
+import { isLearnDsCode } from '../own-files.ts';
+import { takeMisuses, trapAmbientGlobals } from './ambient.ts';
 
 // vitest already turns process.exit into a throw; this also remembers the call, so a test whose
 // code swallowed that throw (say, in a catch-all) still fails, with the reason named.
@@ -17,38 +19,75 @@ process.exit = ((code?: unknown) => {
   return vitestExit(code as number | undefined);
 }) as typeof process.exit;
 
-// Real timers created by the learner's file (found by its path in the creation stack) and still
-// scheduled. Faked timers are not seen here: tests under virtual time judge those themselves.
+// Timers left running by learner code, one rule for every exercise, checked after every check:
+// an interval nobody cleared (real or virtual: it never ends by itself; think of a constructor that
+// starts one), or a real timeout still pending (hidden tests run on virtual time). A virtual
+// timeout still pending may belong to an operation the check left in flight: suites whose
+// statements promise more check pendingTimers() themselves. A timer is the learner's when the code
+// that called setTimeout/setInterval is theirs, not learn-ds's harness, tests or packages: a
+// test's own timer that their code merely triggered, or AbortSignal.timeout()'s, is not theirs.
 const liveTimers = new Map<unknown, string>();
+const ownCode = new Map<string, boolean>();
+const FRAME_FILE = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/;
 function learnerSite(): string | undefined {
-  const stack = new Error().stack ?? '';
-  const line = stack.split('\n').find((l) => l.includes(subject));
-  return line?.trim().replace(/^at /, '');
+  for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
+    const file = FRAME_FILE.exec(line.trim())?.[1]?.replace(/^file:\/\//, '');
+    if (!file || file === thisFile) continue;
+    let learnDs = ownCode.get(file);
+    if (learnDs === undefined) ownCode.set(file, (learnDs = isLearnDsCode(file)));
+    return learnDs ? undefined : line.trim().replace(/^at /, '');
+  }
+  return undefined;
 }
-const real = { setTimeout, clearTimeout, setInterval, clearInterval };
-globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-  const site = learnerSite();
-  const handle = real.setTimeout((...a: unknown[]) => {
-    liveTimers.delete(handle);
-    fn(...a);
-  }, ms, ...args);
-  if (site) liveTimers.set(handle, `setTimeout (${site})`);
-  return handle;
-}) as typeof setTimeout;
-globalThis.setInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-  const site = learnerSite();
-  const handle = real.setInterval(fn, ms, ...args);
-  if (site) liveTimers.set(handle, `setInterval (${site})`);
-  return handle;
-}) as typeof setInterval;
-globalThis.clearTimeout = ((handle?: Parameters<typeof clearTimeout>[0]) => {
-  liveTimers.delete(handle);
-  real.clearTimeout(handle);
-}) as typeof clearTimeout;
-globalThis.clearInterval = ((handle?: Parameters<typeof clearInterval>[0]) => {
-  liveTimers.delete(handle);
-  real.clearInterval(handle);
-}) as typeof clearInterval;
+const thisFile = fileURLToPath(import.meta.url);
+
+type TimerFns = Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'>;
+/** Replaces the global timer functions (real or fake) by ones that remember the learner's live timers. */
+function trackTimers(timeouts: boolean): TimerFns {
+  const inner: TimerFns = { setTimeout, clearTimeout, setInterval, clearInterval };
+  const wrapped: TimerFns = {
+    setTimeout: ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const site = learnerSite();
+      const handle = inner.setTimeout((...a: unknown[]) => {
+        liveTimers.delete(handle);
+        fn(...a);
+      }, ms, ...args);
+      if (site && timeouts) liveTimers.set(handle, `setTimeout (${site})`);
+      return handle;
+    }) as typeof setTimeout,
+    setInterval: ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const site = learnerSite();
+      const handle = inner.setInterval(fn, ms, ...args);
+      if (site) liveTimers.set(handle, `setInterval (${site})`);
+      return handle;
+    }) as typeof setInterval,
+    clearTimeout: ((handle?: Parameters<typeof clearTimeout>[0]) => {
+      liveTimers.delete(handle);
+      inner.clearTimeout(handle);
+    }) as typeof clearTimeout,
+    clearInterval: ((handle?: Parameters<typeof clearInterval>[0]) => {
+      liveTimers.delete(handle);
+      inner.clearInterval(handle);
+    }) as typeof clearInterval,
+  };
+  for (const name of ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] as const) {
+    // Fake timers mark their functions (hadOwnProperty, clock): uninstalling them reads the marks.
+    Object.assign(wrapped[name], inner[name]);
+    (globalThis as Record<string, unknown>)[name] = wrapped[name];
+  }
+  return inner;
+}
+const real = trackTimers(true);
+// Virtual time too, however a suite turns it on: its timers are wrapped the same way.
+const useFakeTimers = vi.useFakeTimers.bind(vi);
+vi.useFakeTimers = ((config?: Parameters<typeof vi.useFakeTimers>[0]) => {
+  const result = useFakeTimers(config);
+  trackTimers(false);
+  return result;
+}) as typeof vi.useFakeTimers;
+
+// Simulated exercises: node code that uses the real timers, clock or dice gets a verdict naming it.
+trapAmbientGlobals();
 
 // Names the check under way, so that a run cut short by the timeout can say where it was. Written
 // here, in the worker and synchronously, because reporter events are batched and a worker stuck in
@@ -61,21 +100,26 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
-  if (exitCalls.length > 0) {
-    const code = exitCalls.splice(0)[0];
+  // Everything is reset before anything is reported, so that one failure does not leak into the next check.
+  const exit = exitCalls.splice(0);
+  const misuses = takeMisuses();
+  const timers = [...liveTimers.values()];
+  // Faked ones went with vi.useRealTimers() above; clearing a fake's handle here does nothing.
+  for (const handle of liveTimers.keys()) real.clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
+  liveTimers.clear();
+  if (exit.length > 0) {
+    const code = exit[0];
     throw new LearnerFailure(
       `your code called process.exit(${code === undefined ? '' : String(code)}); ` +
         'code under test must return or throw, never end the process',
     );
   }
-  if (liveTimers.size > 0) {
-    const sites = [...liveTimers.values()];
-    for (const handle of liveTimers.keys()) real.clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
-    liveTimers.clear();
+  if (misuses.length > 0) throw new LearnerFailure(misuses[0]!, misuses.slice(1, 3).join('\n') || undefined);
+  if (timers.length > 0) {
     throw new LearnerFailure(
-      `your code left ${sites.length} timer${sites.length > 1 ? 's' : ''} running after the check ended; ` +
+      `your code left ${timers.length} timer${timers.length > 1 ? 's' : ''} running after the check ended; ` +
         'clear every timer you start once it is no longer needed',
-      sites.slice(0, 3).join('\n'),
+      timers.slice(0, 3).join('\n'),
     );
   }
 });
