@@ -1,23 +1,50 @@
 /**
- * `npm run bench`: wall time of the commands a learner waits for, medians of several runs.
- * - `learn-ds list` (target ≤ 150 ms)
- * - a cold `learn-ds verify` of each reference solution, against a bare `vitest run` of the same
- *   hidden suite measured in the same run as the baseline (target ≤ 1.5× the baseline)
- * Prints a markdown table for BENCHMARKS.md.
+ * `npm run bench`: what a learner waits for, timed as they type the commands (the README's way:
+ * `learn-ds` on the PATH), against learnyounode's `list` and `verify` measured in the same run
+ * (installed by this script into a temporary folder from the npm registry; not a dependency).
+ * - `list`, `hint`, `progress`: target ≤ learnyounode's `list`; `npx learn-ds list` and
+ *   `npm run learn-ds -- list` shown for comparison.
+ * - `verify`: the first after `stop` (the daemon's start-up, once) and from the second on (target
+ *   ≤ learnyounode's `verify`); `--no-daemon` (cold) for comparison.
+ * - every exercise: warm verify (second run on), cold verify, and a bare `vitest run` of its
+ *   hidden suite (cold target ≤ 1.5× bare).
+ * Prints the machine and markdown tables for BENCHMARKS.md. BENCH_RUNS (default 5) sets the
+ * number of runs per median; BENCH_EXERCISES=0 skips the per-exercise table.
  */
 import { spawnSync } from 'node:child_process';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { loadCatalog } from '../src/catalog/catalog.ts';
+import { chapterSlug } from '../src/catalog/chapters.ts';
 import { packageRoot } from '../src/package-paths.ts';
 import { ENV } from '../src/verify/protocol.ts';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const launcher = join(packageRoot, 'bin', 'learn-ds.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const vitestEntry = join(dirname(createRequire(import.meta.url).resolve('vitest/package.json')), 'vitest.mjs');
-const cwd = mkdtempSync(join(tmpdir(), 'learn-ds-bench-'));
+const scratch = mkdtempSync(join(tmpdir(), 'learn-ds-bench-'));
+const runtimeDir = join(scratch, 'run');
+mkdirSync(runtimeDir, { mode: 0o700 });
+const lynDir = join(scratch, 'learnyounode');
+const home = join(scratch, 'home');
+mkdirSync(home);
+
+/** The learner's environment: learn-ds's bin and learnyounode's on the PATH, a daemon of our own. */
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PATH: [join(packageRoot, 'bin'), join(lynDir, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
+  NO_COLOR: '1',
+  HOME: home, // learnyounode keeps its state in ~/.config
+  XDG_RUNTIME_DIR: runtimeDir,
+  LEARN_DS_DAEMON: '1',
+  LEARN_DS_WORKSPACE: '',
+  LEARN_DS_COMMAND: '',
+  npm_command: '',
+  npm_lifecycle_event: '',
+  npm_lifecycle_script: '',
+};
+delete env.CI;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,38 +52,99 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Median wall time of a command, in ms; fails loudly if it does not exit with `expectCode`. */
-function time(args: string[], env: NodeJS.ProcessEnv, expectCode = 0, runDir = cwd): number {
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: runDir, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8' });
-    samples.push(performance.now() - start);
-    if (r.status !== expectCode) throw new Error(`${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
-  }
-  return median(samples);
+function run(cmd: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}, expectCode = 0): number {
+  const start = performance.now();
+  const r = spawnSync(cmd, args, { cwd, env: { ...env, ...extra }, encoding: 'utf8', maxBuffer: 256 * 2 ** 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = performance.now() - start;
+  if (r.status !== expectCode) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`);
+  return ms;
+}
+
+/** Median wall time of `runs` runs (after one untimed run that warms caches, unless cold). */
+function time(cmd: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}, expectCode = 0): number {
+  run(cmd, args, cwd, extra, expectCode);
+  return median(Array.from({ length: RUNS }, () => run(cmd, args, cwd, extra, expectCode)));
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
-const rows: string[] = [];
-time([launcher, '--version'], {}); // make sure the launcher's bundle is built: we time warm starts
+const verdict = (ms: number, target: number) => (ms <= target ? 'met' : 'MISSED');
 
-const list = time([launcher, 'list'], {});
-rows.push(`| \`learn-ds list\` | ${fmt(list)} | ≤ 150 ms | ${list <= 150 ? 'met' : 'MISSED'} |`);
-
-for (const e of loadCatalog().exercises) {
-  const verify = time([launcher, 'verify', e.id, '--file', e.solutionPath, '--json', '--seed', '1'], {});
-  const bare = time([vitestEntry, 'run', '--config', join(packageRoot, 'src/verify/hidden.config.ts')], {
-    [ENV.subject]: e.solutionPath,
-    [ENV.exports]: e.exports.join(','),
-    [ENV.seed]: '1',
-    [ENV.exerciseDir]: e.dir,
-  }, 0, e.dir);
-  const ratio = verify / bare;
-  rows.push(`| \`learn-ds verify ${e.id}\` (bare vitest: ${fmt(bare)}) | ${fmt(verify)} | ≤ 1.5× bare | ${ratio.toFixed(2)}× ${ratio <= 1.5 ? 'met' : 'MISSED'} |`);
+// --- learnyounode, installed here for the comparison ------------------------------------------
+mkdirSync(lynDir);
+writeFileSync(join(lynDir, 'package.json'), '{"name":"bench-learnyounode","private":true}');
+const install = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--silent', 'learnyounode@4'], { cwd: lynDir, env, encoding: 'utf8' });
+const hasLyn = install.status === 0;
+const lynWork = join(scratch, 'lyn-work');
+mkdirSync(lynWork);
+let lynList = Number.NaN;
+let lynVerify = Number.NaN;
+if (hasLyn) {
+  run('learnyounode', ['select', 'HELLO WORLD'], lynWork);
+  writeFileSync(join(lynWork, 'program.js'), 'console.log("HELLO WORLD")\n');
+  lynList = time('learnyounode', ['list'], lynWork);
+  lynVerify = time('learnyounode', ['verify', 'program.js'], lynWork);
+} else {
+  console.error(`learnyounode could not be installed (npm install exited ${install.status}); its rows are left out.\n${install.stderr}`);
 }
 
-console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; median of ${RUNS} runs\n`);
-console.log('| command | median wall time | target | result |');
+// --- learn-ds as typed --------------------------------------------------------------------------
+const catalog = loadCatalog();
+const typed = catalog.byId.get('retry-backoff')!;
+const work = join(scratch, 'work');
+mkdirSync(work);
+run('learn-ds', ['start', typed.id], work);
+copyFileSync(typed.solutionPath, join(work, 'learn-ds', chapterSlug(typed.chapterInfo), typed.file));
+
+const rows: string[] = [];
+const row = (what: string, ms: number, target?: number, targetText?: string) =>
+  rows.push(`| ${what} | ${fmt(ms)} | ${target === undefined || Number.isNaN(target) ? '–' : targetText} | ${target === undefined || Number.isNaN(target) ? '–' : verdict(ms, target)} |`);
+if (hasLyn) row('`learnyounode list` (baseline)', lynList);
+for (const [args, name] of [[['list'], 'list'], [['hint'], 'hint'], [['progress'], 'progress']] as const) {
+  row(`\`learn-ds ${name}\``, time('learn-ds', [...args], work), lynList, '≤ learnyounode list');
+}
+row('`npx learn-ds list` (for comparison)', time('npx', ['learn-ds', 'list'], packageRoot));
+row('`npm run learn-ds -- list` (for comparison)', time('npm', ['run', '--silent', 'learn-ds', '--', 'list'], packageRoot));
+if (hasLyn) row('`learnyounode verify program.js` (baseline)', lynVerify);
+run('learn-ds', ['stop'], work);
+const first = run('learn-ds', ['verify'], work);
+row('`learn-ds verify`, first after `stop` (starts the daemon, once)', first);
+row('`learn-ds verify`, second run on', time('learn-ds', ['verify'], work), lynVerify, '≤ learnyounode verify');
+row('`learn-ds verify --no-daemon` (cold, for comparison)', time('learn-ds', ['verify', '--no-daemon'], work));
+
+// --- every exercise -------------------------------------------------------------------------------
+const perExercise: string[] = [];
+if (process.env.BENCH_EXERCISES !== '0') {
+  const author = { LEARN_DS_AUTHOR: '1' }; // the references themselves, which verify refuses from learners
+  for (const e of catalog.exercises) {
+    const args = ['verify', e.id, '--file', e.solutionPath, '--json', '--seed', '1'];
+    const warm = time('learn-ds', args, scratch, author);
+    const cold = time('learn-ds', [...args, '--no-daemon'], scratch, author);
+    const bare = time(process.execPath, [vitestEntry, 'run', '--config', join(packageRoot, 'src/verify/hidden.config.ts')], e.dir, {
+      [ENV.subject]: e.solutionPath,
+      [ENV.exports]: e.exports.join(','),
+      [ENV.seed]: '1',
+      [ENV.exerciseDir]: e.dir,
+      ...author,
+    });
+    const ratio = cold / bare;
+    perExercise.push(`| ${e.id} | ${fmt(warm)} | ${fmt(cold)} | ${fmt(bare)} | ${ratio.toFixed(2)}× ${ratio <= 1.5 ? 'met' : 'MISSED'} |`);
+  }
+}
+run('learn-ds', ['stop'], work);
+// Nothing of ours is left: no daemon, no socket.
+const left = readdirSync(runtimeDir).flatMap((d) => readdirSync(join(runtimeDir, d)));
+if (left.length > 0) console.error(`left behind in the daemon's folder: ${left.join(', ')}`);
+
+const [load1] = loadavg();
+console.log(
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ` +
+    `median of ${RUNS} runs; ${new Date().toISOString().slice(0, 10)}; load average at the end ${load1!.toFixed(1)}\n`,
+);
+console.log('| as the learner types it | median wall time | target | result |');
 console.log('|---|---|---|---|');
-for (const row of rows) console.log(row);
+for (const r of rows) console.log(r);
+if (perExercise.length > 0) {
+  console.log('\n| exercise (reference, seed 1) | `verify`, second run on | `verify --no-daemon` | bare `vitest run` | cold ≤ 1.5× bare |');
+  console.log('|---|---|---|---|---|');
+  for (const r of perExercise) console.log(r);
+}
