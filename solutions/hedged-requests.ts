@@ -79,7 +79,8 @@ export class Hedger {
     const n = this.#latencies.length;
     if (n < this.#window) return this.#initialDelayMs;
     const sorted = [...this.#latencies].sort((a, b) => a - b);
-    return sorted[Math.ceil((this.#percentile / 100) * n) - 1]!;
+    // Multiply first: percentile * n is exact for a whole percentile, where percentile / 100 is not.
+    return sorted[Math.ceil((this.#percentile * n) / 100) - 1]!;
   }
 
   #record(latencyMs: number): void {

@@ -218,7 +218,7 @@ function randomInt(random: () => number, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
 }
 
-/** The value at rank ⌈p / 100 × n⌉ of the sorted values (the tests pick p and n where this is exact). */
+/** The value at rank ⌈p × n / 100⌉ of the sorted values (the tests pick p and n where p × n is exact). */
 function nearestRank(values: readonly number[], percentile: number): { value: number; rank: number; sorted: number[] } {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.ceil((percentile * sorted.length) / 100);
@@ -406,8 +406,10 @@ test('uses initialDelayMs as the hedge delay until `window` latencies are known'
 test('the hedge delay is the percentile of the last `window` latencies, by the nearest-rank method', async () => {
   useVirtualTime();
   const random = streamFor('percentile');
-  // Pairs where percentile / 100 × window is exact in floating point: no rounding question.
-  const configs: Array<[number, number]> = [[50, 10], [75, 8], [62.5, 8], [100, 5], [25, 4], [90, 7], [99, 12], [87.5, 16], [50, 1]];
+  // Pairs where percentile × window is exact in floating point. The last four land exactly on a whole
+  // rank, where percentile / 100 × window (7.000000000000001 for the p7 of 100) rounds one rank up.
+  const configs: Array<[number, number]> = [[50, 10], [75, 8], [62.5, 8], [100, 5], [25, 4], [90, 7], [99, 12], [87.5, 16], [50, 1],
+    [28, 25], [56, 25], [14, 50], [7, 100]];
   for (const [percentile, window] of configs) {
     const o = { percentile, window, initialDelayMs: 5000, maxHedgeRatio: 1 };
     const latencies = distinct(random, window, 5, 400);
@@ -421,7 +423,7 @@ test('the hedge delay is the percentile of the last `window` latencies, by the n
       () => `with ${show(o)}, after requests that took ${show(latencies)} ms, ` +
         `${delay === undefined ? 'no hedge was sent' : `the next request's hedge was sent after ${delay} ms`}; ` +
         `expected ${value} ms, the p${percentile} of the last ${window} latencies by the nearest-rank method ` +
-        `(sorted ascending: ${show(sorted)}; the value at rank ⌈${percentile} / 100 × ${window}⌉ = ${rank}, counting from 1)`,
+        `(sorted ascending: ${show(sorted)}; the value at rank ⌈${percentile} × ${window} / 100⌉ = ${rank}, counting from 1, computed exactly)`,
     );
   }
 });
