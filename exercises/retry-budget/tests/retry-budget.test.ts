@@ -191,6 +191,35 @@ test('a request counts while it is less than windowMs old, and not after', async
       'an event at time t counts while now − t < windowMs',
   );
 
+  // Exactly windowMs old: now − t < windowMs no longer holds.
+  useVirtualTime();
+  b = budget(o);
+  record(b, 1);
+  await advance(1000);
+  const edge = ask(b, 1)[0];
+  check(
+    edge === false,
+    () =>
+      `a request recorded exactly 1000 ms ago (${describeOptions(o)}) still counted: tryRetry() returned ${show(edge)}; expected false: ` +
+      'an event at time t counts while now − t < windowMs, so not once now − t = windowMs',
+  );
+
+  // A fractional window: 999 ms < 999.5 ms still counts, 1000 ms does not.
+  const half = { ...o, windowMs: 999.5 };
+  for (const [age, counts] of [[999, true], [1000, false]] as const) {
+    useVirtualTime();
+    b = budget(half);
+    record(b, 1);
+    await advance(age);
+    const answer = ask(b, 1)[0];
+    check(
+      answer === counts,
+      () =>
+        `a request recorded ${age} ms ago (${describeOptions(half)}) ${counts ? 'no longer' : 'still'} counted: tryRetry() returned ${show(answer)}; expected ${counts}: ` +
+        `an event at time t counts while now − t < windowMs (${age} ${counts ? '<' : '≥'} ${half.windowMs})`,
+    );
+  }
+
   useVirtualTime();
   b = budget(o);
   record(b, 1);
@@ -490,8 +519,12 @@ test('retries a failed attempt when the budget allows it, and returns the first 
   check(b.asks.length === 2, `two attempts failed, and callWithBudget called budget.tryRetry() ${plural(b.asks.length, 'time')}; expected 2, once before each retry`);
 });
 
-test('rejects at once with the same error when the budget refuses a retry', async () => {
-  for (const error of [new Error('503 Service Unavailable'), 'overloaded'] as const) {
+class UnavailableError extends Error {
+  override name = 'UnavailableError';
+}
+
+test('rejects at once with the same error when the budget refuses a retry (an Error, a subclass, a string, an object, undefined)', async () => {
+  for (const error of [new Error('503 Service Unavailable'), new UnavailableError('503'), 'overloaded', { status: 503 }, undefined, null] as const) {
     useVirtualTime();
     const b = new StandInBudget(() => false);
     const script = new ScriptedOp(() => ({ error }));
@@ -573,6 +606,50 @@ test('honours retryAfterMs: waits max(retryAfterMs, baseDelayMs × 2^(k−1))', 
     );
   }
   checkNoTimerLeft('after callWithBudget resolved');
+});
+
+test('waits the backoff alone when the error carries no usable retryAfterMs (none, undefined, NaN, negative, a string; not an object at all)', async () => {
+  const errors: Array<[string, unknown]> = [
+    ['retryAfterMs: undefined (parseRetryAfter found no valid header)', Object.assign(new Error('503'), { retryAfterMs: undefined })],
+    ['retryAfterMs: NaN', Object.assign(new Error('503'), { retryAfterMs: Number.NaN })],
+    ['retryAfterMs: -1', Object.assign(new Error('503'), { retryAfterMs: -1 })],
+    ["retryAfterMs: '5000' (a string)", Object.assign(new Error('503'), { retryAfterMs: '5000' })],
+    ['the string "overloaded"', 'overloaded'],
+    ['undefined', undefined],
+    ['null', null],
+  ];
+  for (const [what, error] of errors) {
+    useVirtualTime();
+    const b = new StandInBudget(() => true);
+    const value = { ok: true };
+    const script = new ScriptedOp((n) => (n === 1 ? { error } : { value }));
+    const s = await settle(start(script.op, b.asBudget(), { maxAttempts: 3, baseDelayMs: 100 }));
+    check(
+      s.status === 'fulfilled' && s.value === value,
+      () => `attempt 1 failed with ${what} and attempt 2 resolved with ${show(value)}, but callWithBudget ${describeSettled(s)}; expected that same value`,
+    );
+    const wait = script.waits()[0];
+    check(
+      wait === 100,
+      () => `attempt 1 failed with ${what}, and attempt 2 started ${show(wait)} ms later; expected the backoff alone, baseDelayMs × 2^0 = 100 ms: ` +
+        'only a number ≥ 0 in retryAfterMs is a wait the server asked for',
+    );
+  }
+});
+
+test('honours retryAfterMs on a plain object too (not only on an Error)', async () => {
+  useVirtualTime();
+  const b = new StandInBudget(() => true);
+  const value = { ok: true };
+  const script = new ScriptedOp((n) => (n === 1 ? { error: { status: 503, retryAfterMs: 700 } } : { value }));
+  const s = await settle(start(script.op, b.asBudget(), { maxAttempts: 3, baseDelayMs: 100 }));
+  check(s.status === 'fulfilled' && s.value === value, () => `attempt 2 resolved with ${show(value)}, but callWithBudget ${describeSettled(s)}; expected that same value`);
+  const wait = script.waits()[0];
+  check(
+    wait === 700,
+    () => `attempt 1 failed with { status: 503, retryAfterMs: 700 }, and attempt 2 started ${show(wait)} ms later; expected max(700, 100) = 700 ms: ` +
+      'any object with a numeric retryAfterMs ≥ 0 asks for that wait, Error or not',
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
