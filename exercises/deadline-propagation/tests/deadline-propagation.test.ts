@@ -360,6 +360,24 @@ test("toHeader() sends the time remaining as a grpc-timeout value ('850m')", asy
   );
 });
 
+test('toHeader() rounds down, fractions and the switch to seconds included (8 digits at most)', () => {
+  useVirtualTime();
+  const cases: Array<[number, string, string]> = [
+    [850.7, '850m', '850.7 ms left, rounded down to whole milliseconds'],
+    [0.9, '0m', '0.9 ms left, rounded down'],
+    [99_999_999, '99999999m', '99999999 ms is 8 digits: it still fits in milliseconds'],
+    [99_999_999.5, '99999999m', '99999999.5 ms, rounded down, is 8 digits'],
+    [100_000_000, '100000S', '100000000 ms is 9 digits: whole seconds instead'],
+    [100_000_999, '100000S', '100000999 ms is 100000.999 s, rounded down to whole seconds'],
+  ];
+  const problems: string[] = [];
+  for (const [ms, expected, why] of cases) {
+    const h = headerOf(after(ms));
+    if (h !== expected) problems.push(`Deadline.after(${ms}).toHeader() returned ${show(h)}; expected ${show(expected)} (${why})`);
+  }
+  check(problems.length === 0, () => problems.join('\n'));
+});
+
 test('fromHeader() reads every grpc-timeout unit: H, M, S, m, u and n', async () => {
   useVirtualTime();
   const units: Array<[string, number, string]> = [
@@ -370,6 +388,9 @@ test('fromHeader() reads every grpc-timeout unit: H, M, S, m, u and n', async ()
     ['3000u', 3, "'u' is microseconds"],
     ['7000000n', 7, "'n' is nanoseconds"],
     ['00000012m', 12, 'leading zeros are allowed, up to 8 digits'],
+    ['1500u', 1.5, "'u' is microseconds: 1500u is 1.5 ms, not rounded"],
+    ['2500000n', 2.5, "'n' is nanoseconds: 2500000n is 2.5 ms, not rounded"],
+    ['99999999m', 99_999_999, '8 digits are allowed'],
   ];
   const problems: string[] = [];
   for (const [value, ms, why] of units) {
@@ -458,6 +479,15 @@ test('callWithDeadline settles as work does when work finishes in time', async (
     s2.status === 'rejected' && s2.reason === failure && s2.atMs === 100,
     () => `work rejected with ${describeThrown(failure)} at 100 ms, before the deadline, but callWithDeadline ${describeSettled(s2)}; expected it to reject with that same error, at once`,
   );
+
+  for (const [kind, failure2] of [['an Error subclass', new DeadlineExceededError('upstream deadline')], ['a string', 'no such item'], ['a plain object', { status: 404 }], ['undefined', undefined]] as const) {
+    useVirtualTime();
+    const s4 = await settle(call(after(1000), () => busy(100).promise.then(() => Promise.reject(failure2))));
+    check(
+      s4.status === 'rejected' && s4.reason === failure2 && s4.atMs === 100,
+      () => `work rejected with ${kind} (${describeThrown(failure2)}) at 100 ms, before the deadline, but callWithDeadline ${describeSettled(s4)}; expected it to reject with that same value, as it is, at once`,
+    );
+  }
 
   useVirtualTime();
   const thrown = new Error('bad request');
