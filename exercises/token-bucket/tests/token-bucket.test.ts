@@ -153,6 +153,30 @@ test('refills continuously: a fraction of a second adds that fraction of refillP
   check(near(a, 0.6), `after tryRemove(1) at 1.4 tokens and 50 ms more, available() returned ${show(a)}; expected 0.6 (0.4 left + 4 × 0.05 s)`);
 });
 
+test('a fractional request is granted when exactly that many tokens are there (0.5 after 250 ms at 2 per second; capacity 2.5)', async () => {
+  useVirtualTime();
+  const b = bucket(3, 2);
+  drain(b, 3, 2);
+  await advance(250);
+  const half = b.tryRemove(0.5);
+  check(half === true, `250 ms after emptying a bucket ${label(3, 2)} (so exactly 0.5 tokens), tryRemove(0.5) returned ${show(half)}; expected true: at least n tokens, n = 0.5, are available`);
+  let a = b.available();
+  check(near(a, 0), `after tryRemove(0.5) took the 0.5 tokens there were, available() returned ${show(a)}; expected 0`);
+  await advance(125);
+  const quarter = b.tryRemove(0.25);
+  check(quarter === true, `125 ms later (exactly 0.25 tokens), tryRemove(0.25) returned ${show(quarter)}; expected true`);
+
+  const odd = bucket(2.5, 0);
+  const two = odd.tryRemove(2);
+  const rest = odd.tryRemove(0.5);
+  a = odd.available();
+  check(
+    two === true && rest === true && near(a, 0),
+    () => `a new bucket ${label(2.5, 0)}: tryRemove(2) returned ${show(two)}, then tryRemove(0.5) returned ${show(rest)}, leaving available() = ${show(a)}; ` +
+      'expected true, true and 0: a capacity may be fractional, and the bucket starts with all of it',
+  );
+});
+
 test('frequent calls lose no refill: looking every 100 ms for 1 s adds as much as one look after 1 s', async () => {
   useVirtualTime();
   const b = bucket(10, 2);
