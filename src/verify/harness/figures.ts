@@ -3,7 +3,7 @@
  * median) and shows it, with its limit, under the check's line, pass or fail; `verify --json`
  * carries it as `checks[].figures`. A figure judges nothing by itself: the check still decides.
  */
-import { getCurrentTest } from 'vitest/suite';
+import { TestRunner } from 'vitest';
 import type { RawFigure } from '../protocol.ts';
 
 declare module 'vitest' {
@@ -34,7 +34,7 @@ export function withinLimit(value: number, options: FigureOptions): boolean {
  */
 export function figure(name: string, value: number, options: FigureOptions = {}): boolean {
   if (!Number.isFinite(value)) throw new RangeError(`figure "${name}": the value must be a finite number, got ${String(value)}`);
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   if (test) {
     const raw: RawFigure = { name, value };
     if (options.unit !== undefined) raw.unit = options.unit;

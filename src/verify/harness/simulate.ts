@@ -3,7 +3,7 @@
  * it with the message timeline of the simulation it made, its seed, and the command that replays it.
  */
 import { basename } from 'node:path';
-import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId, type SimNode, type SimulationOptions } from '../../sim/index.ts';
+import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId, type SimNode, type SimulationOptions, type TraceEvent } from '../../sim/index.ts';
 import { ENV } from '../protocol.ts';
 import type { SometimesCount } from '../protocol.ts';
 import { LearnerFailure, describeThrown } from './failure.ts';
@@ -36,6 +36,8 @@ export interface ScenarioOptions {
   /** Only events involving these endpoints (default: all). */
   focus?: readonly NodeId[];
   describe?: (message: unknown) => string;
+  /** Keep only the timeline events this accepts (e.g. hide a steady background of requests). */
+  filter?: (event: TraceEvent) => boolean;
   /**
    * Labels of sometimes() that this scenario exists to reach: one that no seed reaches fails the
    * suite as a learn-ds bug (when the learner's code passed). Labels first seen in sometimes()
@@ -72,6 +74,7 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
       ...(options.timers === undefined ? {} : { timers: options.timers }),
       ...(options.describe === undefined ? {} : { describe: options.describe }),
       ...(options.focus === undefined ? {} : { focus: options.focus }),
+      ...(options.filter === undefined ? {} : { filter: options.filter }),
     }));
   }
   parts.push(`scenario seed ${seed} · replay it first: ${replayCommand(seed)}`);

@@ -4,7 +4,7 @@
  * all the seeds of a checkScenario run, a label reached by none fails the suite itself, as a bug
  * of learn-ds, never of the learner (and only when the learner's code passed everything else).
  */
-import { getCurrentTest } from 'vitest/suite';
+import { TestRunner } from 'vitest';
 import type { SometimesCount } from '../protocol.ts';
 
 declare module 'vitest' {
@@ -68,7 +68,7 @@ export function withTally<T>(tally: SometimesTally, body: () => T): T {
 
 /** Attaches the counts to the check under way (the report carries them as `sometimes`). */
 export function reportCounts(counts: readonly SometimesCount[]): void {
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   if (test && counts.length > 0) (test.meta.sometimes ??= []).push(...counts);
 }
 
