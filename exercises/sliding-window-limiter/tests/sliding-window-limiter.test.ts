@@ -276,6 +276,20 @@ test('keys are independent: each key has its own counters', async () => {
   );
 });
 
+test('keys of every shape are independent: inherited names, empty, mixed case, non-ASCII, sequential', async () => {
+  useVirtualTime();
+  const s = new Subject(2, 1000);
+  // Names an object literal already has ('constructor', '__proto__', …) must start with no history too.
+  const keys = ['constructor', '__proto__', 'toString', 'hasOwnProperty', '', 'Alice', 'alice', 'ALICE', 'ключ', '🔑', 'tenant-1000', 'tenant-1001', 'tenant-10001'];
+  for (const key of keys) s.expectPasses(key, 3, 2, `key ${show(key)} is a key like any other, never used before: in a fresh window 2 requests pass (limit 2), whatever other keys did`);
+  const tracked = s.tracked();
+  check(tracked === keys.length, () => `after ${keys.length} different keys (${keys.map((k) => show(k)).join(', ')}) made requests, trackedKeys() returned ${tracked}; expected ${keys.length}`);
+  await s.moveTo(2500);
+  s.acquire('now');
+  const later = s.tracked();
+  check(later === 1, () => `at ${s.when}, when only 'now' has made a request since window 0, trackedKeys() returned ${later}; expected 1: every idle key is dropped, whatever its name`);
+});
+
 test('trackedKeys() counts the keys with an accepted request in the current or the previous window', async () => {
   useVirtualTime();
   const s = new Subject(2, 1000);
@@ -368,7 +382,7 @@ const KEYS = ['a', 'b', 'c'] as const;
 const scenarios: fc.Arbitrary<Scenario> = fc
   .record({
     limit: fc.integer({ min: 1, max: 8 }),
-    windowMs: fc.constantFrom(1000, 60_000, 250, 7, 3),
+    windowMs: fc.constantFrom(1000, 60_000, 250, 7, 3, 2.5, 1000.5),
   })
   .chain(({ limit, windowMs }) =>
     fc.record({
@@ -379,7 +393,7 @@ const scenarios: fc.Arbitrary<Scenario> = fc
           waitMs: fc.oneof(
             fc.constant(0),
             fc.integer({ min: 1, max: Math.max(1, Math.floor(windowMs / 4)) }),
-            fc.integer({ min: 0, max: 3 * windowMs }),
+            fc.integer({ min: 0, max: Math.floor(3 * windowMs) }),
           ),
           key: fc.constantFrom(...KEYS),
           calls: fc.integer({ min: 1, max: limit + 2 }),
