@@ -69,7 +69,7 @@ class Req {
   outcome: Outcome = { kind: 'pending' };
   readonly madeAtMs: number;
   readonly response: Response;
-  readonly error: Error;
+  readonly error: unknown;
   #settleWork: ((ok: boolean) => void) | undefined;
 
   /** `behaviour` 'hold' keeps the work pending until `finishWork`; 'throw' makes it throw synchronously. */
@@ -77,10 +77,12 @@ class Req {
     readonly scene: Scene,
     readonly n: number,
     behaviour: 'hold' | 'throw',
+    /** What the work fails with, when given (even undefined); by default a fresh Error. */
+    ...error: [unknown?]
   ) {
     this.madeAtMs = scene.now();
     this.response = { status: 200, headers: { 'content-type': 'text/plain' }, body: `the answer to request ${n}` };
-    this.error = new Error(`the work of request ${n} failed`);
+    this.error = error.length > 0 ? error[0] : new Error(`the work of request ${n} failed`);
     const work = (): Promise<Response> => {
       this.workCalls++;
       this.startedAtMs = scene.now();
@@ -157,8 +159,8 @@ class Scene {
   }
 
   /** Makes a request and lets every promise callback run. */
-  async request(behaviour: 'hold' | 'throw' = 'hold'): Promise<Req> {
-    const r = new Req(this, this.requests.length + 1, behaviour);
+  async request(behaviour: 'hold' | 'throw' = 'hold', ...error: [unknown?]): Promise<Req> {
+    const r = new Req(this, this.requests.length + 1, behaviour, ...error);
     this.requests.push(r);
     await flushMicrotasks();
     return r;
@@ -387,6 +389,19 @@ test('a request whose predicted wait, (queued + 1) × mean service time ÷ concu
   scene.counters(o.concurrency, admit, `${context}, after two requests were shed`);
 });
 
+test('a predicted wait exactly equal to maxQueueWaitMs is admitted (only more than it is shed), fractional times included', async () => {
+  // Every way of writing the formula is exact here: 30 / 4 = 7.5 and 3 × 7.5 = 22.5; 100 / 4 = 25.
+  for (const [serviceMs, maxQueueWaitMs] of [[30, 22.5], [100, 75]] as const) {
+    useVirtualTime();
+    const o = { concurrency: 4, maxQueueWaitMs, retryAfterSeconds: 7 };
+    const scene = new Scene(o);
+    const context = `after one work that ran ${serviceMs} ms (so the mean service time is ${serviceMs} ms; ${describeOptions(o)})`;
+    await scene.serveOne(serviceMs, 'on a new shedder');
+    await scene.fill(context);
+    await expectAdmits(scene, 3, serviceMs, `${context}; the third request's predicted wait is exactly maxQueueWaitMs, which is not more than it`);
+  }
+});
+
 test("with quick works a long queue is still admitted: shedding follows the predicted wait, not the queue's length", async () => {
   useVirtualTime();
   const random = streamFor('long-queue-numbers');
@@ -510,6 +525,34 @@ test('a queued request that has waited more than maxQueueWaitMs when a slot free
   scene.counters(0, 0, 'once every work had finished');
 });
 
+test('a queued request that has waited exactly maxQueueWaitMs when a slot frees still runs; one that waited longer (250 ms > 249.5 ms) is dropped', async () => {
+  for (const [M, firstRuns] of [[250, true], [249.5, false]] as const) {
+    useVirtualTime();
+    const o = { concurrency: 1, maxQueueWaitMs: M, retryAfterSeconds: 3 };
+    const scene = new Scene(o);
+    const [busy] = await scene.fill('on a new shedder');
+    const first = await scene.request();
+    await advance(1);
+    const second = await scene.request();
+    await advance(249);
+    const started = await scene.finish(busy!, true);
+    const when = `(${describeOptions(o)}) at 250 ms, when the only running work fulfilled and freed the slot`;
+    if (firstRuns) {
+      check(
+        started[0] === first,
+        () => `${when}, ${first.label}, which had waited exactly 250 ms = maxQueueWaitMs, ${first.describe()}; ` +
+          'expected its work to start: only a request that has waited more than maxQueueWaitMs is dropped',
+      );
+    } else {
+      expectShed(first, o, `${when} (${first.label} had waited 250 ms)`, `it had waited more than maxQueueWaitMs = ${M} ms when its turn came`);
+      check(
+        started[0] === second,
+        () => `${when}, ${second.label}, which had waited 249 ms, within maxQueueWaitMs = ${M} ms, ${second.describe()}; expected its work to take the slot`,
+      );
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // The 503 itself, failures, counters, options.
 // ---------------------------------------------------------------------------------------------
@@ -573,6 +616,29 @@ test('a work that rejects or throws frees its slot, and handle() rejects with th
     () => `${when2}, ${queuedThrower.label} ${queuedThrower.describe()}; expected handle() to reject with the very error the work threw`,
   );
   scene.counters(o.concurrency, 0, `${when2}, and ${last.label} took the slot it freed`);
+});
+
+class WorkError extends Error {
+  override name = 'WorkError';
+}
+
+test("handle() passes on a work's failure of any kind as it is: an Error subclass, a string, a plain object, undefined", async () => {
+  useVirtualTime();
+  const o = optionsFor('failure-kinds');
+  const scene = new Scene(o);
+  const kinds: Array<[string, unknown]> = [['an Error subclass', new WorkError('search index down')], ['a string', 'search index down'], ['a plain object', { code: 'EIDX' }], ['undefined', undefined]];
+  for (const [kind, error] of kinds) {
+    for (const behaviour of ['hold', 'throw'] as const) {
+      const r = await scene.request(behaviour, error);
+      if (behaviour === 'hold') await scene.finish(r, false);
+      const how = behaviour === 'hold' ? 'rejected' : 'threw synchronously';
+      check(
+        r.outcome.kind === 'rejected' && r.outcome.reason === error,
+        () => `the work of ${r.label} ${how} with ${kind} (${describeThrown(error)}), and ${r.label} ${r.describe()}; expected handle() to reject with that very value, as it is`,
+      );
+      scene.counters(0, 0, `after the work of ${r.label} ${how} with ${kind}`);
+    }
+  }
 });
 
 test('inFlight and queued count the works running and the requests waiting; a shed request counts in neither', async () => {
