@@ -1,28 +1,15 @@
-// Reads the header of a mutant: what mistake it makes and what its failure must mention.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The mutants of an exercise, ready to judge (src/dev/mutants.ts: patches applied to the reference).
+import { basename, join } from 'node:path';
+import { isBroken, loadMutants, type Mutant } from '../../src/dev/mutants.ts';
 
-export interface Mutant {
-  name: string;
-  file: string;
-  mistake: string;
-  expect: string;
-}
+export type { Mutant };
 
-export function parseMutantHeader(source: string, file: string): { mistake: string; expect: string } {
-  const mistake = /^\/\/ mistake: (.+)$/m.exec(source)?.[1]?.trim();
-  const expect = /^\/\/ expect: (.+)$/m.exec(source)?.[1]?.trim();
-  if (!mistake || !expect) throw new Error(`${file}: a mutant starts with "// mistake: …" and "// expect: …" lines`);
-  return { mistake, expect };
-}
-
+/** Every mutant of the exercise in `exerciseDir`; one that cannot be judged is an error naming it. */
 export function mutantsOf(exerciseDir: string): Mutant[] {
-  const dir = join(exerciseDir, 'mutants');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort()
-    .map((f) => {
-      const file = join(dir, f);
-      return { name: f.replace(/\.ts$/, ''), file, ...parseMutantHeader(readFileSync(file, 'utf8'), file) };
-    });
+  const id = basename(exerciseDir);
+  const solutionPath = join(exerciseDir, '..', '..', 'solutions', `${id}.ts`);
+  return loadMutants({ id, dir: exerciseDir, solutionPath }).map((m) => {
+    if (isBroken(m)) throw new Error(m.problem);
+    return m;
+  });
 }
