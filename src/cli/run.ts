@@ -4,6 +4,7 @@ import { FAIL, indent, style } from '../report/style.ts';
 import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
+import { renderPrinted } from '../report/verdict.ts';
 
 /** Runs the demo and prints its pictures; sets the exit code (1 when the demo could not finish). */
 export async function runDemoCommand(id: string | undefined, options: { file?: string }, globals: GlobalOptions): Promise<void> {
@@ -17,6 +18,7 @@ export async function runDemoCommand(id: string | undefined, options: { file?: s
   const { runDemo } = await import('../verify/demo.ts');
   const { pictures, verdict } = await runDemo({ exercise, file, shownFile: shown(file) });
   for (const { title, picture } of pictures) print(`${style.bold(title)}\n\n${picture}\n`);
+  if (verdict.printed) print(`${renderPrinted(verdict.printed)}\n`);
   if (verdict.interrupted) {
     process.exitCode = 130;
     return;

@@ -1,12 +1,13 @@
 /** `verify [id]` (alias `submit`): judge the learner's file with the exercise's hidden suite. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { renderVerdict, verdictJson } from '../report/verdict.ts';
+import { renderTypeProblems, renderVerdict, verdictJson } from '../report/verdict.ts';
 import { style } from '../report/style.ts';
 import { nextExerciseId, recordAttempt } from '../workspace/progress.ts';
 import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
 import { trySave, warnNotSaved } from './save.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
+import { startTypeCheck } from '../verify/typecheck.ts';
 import { spinner } from './spinner.ts';
 import type { SuiteRunner } from '../verify/verify.ts';
 
@@ -54,6 +55,8 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const { ws, exercise, file } = await resolveTarget('verify', id, options.file, globals);
   const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
   if (refused) throw usageError(refused);
+  // Beside the hidden tests, never before them: its report comes after the verdict.
+  const typeCheck = startTypeCheck(file, shown(file));
 
   const [{ verify }, runner] = await Promise.all([import('../verify/verify.ts'), suiteRunner(options)]);
   const verdict = await verify(
@@ -75,7 +78,7 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const saved = ws ? await trySave(ws, (p) => recordAttempt(p, exercise.id, verdict.passed)) : undefined;
 
   if (options.json) {
-    print(verdictJson(verdict));
+    print(verdictJson(verdict, await typeCheck));
     warnNotSaved(saved, 'Your result was not recorded in your progress');
   } else {
     print(renderVerdict(verdict, { file: shown(file), replay, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }));
@@ -90,6 +93,8 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     } else if (!verdict.passed) {
       print(`Stuck? ${style.cyan(`${CMD} hint${id ? ` ${exercise.id}` : ''}`)} gives the next hint.`);
     }
+    const types = await typeCheck;
+    if (types && types.total > 0) print(`\n${renderTypeProblems(types)}`);
   }
   return verdict.passed ? 0 : 1;
 }

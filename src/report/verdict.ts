@@ -1,5 +1,7 @@
 /** Renders a verdict for the terminal: one line per check, and for a failure what to do next. */
 import type { Verdict } from '../verify/verdict.ts';
+import type { Printed } from '../verify/printed.ts';
+import type { TypeProblems } from '../verify/typecheck.ts';
 import wrapAnsi from 'wrap-ansi';
 import { FAIL, PASS, indent, style } from './style.ts';
 import { figureWithin, formatFigure } from './figures.ts';
@@ -67,11 +69,33 @@ export function renderVerdict(verdict: Verdict, ctx: VerdictContext): string {
     lines.push(style.red.bold(`${failed} of ${verdict.checks.length} checks failed.`));
     lines.push(style.dim(`seed ${verdict.seed} · replay this exact run: ${ctx.replay}`));
   }
+  if (verdict.printed) lines.push('', renderPrinted(verdict.printed));
+  return lines.join('\n');
+}
+
+/**
+ * What the learner's code printed, after the verdict: grouped by the check during which it was
+ * printed, the first lines only, then how many more there were.
+ */
+export function renderPrinted(printed: Printed): string {
+  const lines = [style.bold('Your code printed:')];
+  let group: string | null | undefined;
+  for (const line of printed.lines) {
+    if (line.check !== group) {
+      group = line.check;
+      lines.push(style.dim(group === null ? '  while loading (outside any check):' : `  during "${group}":`));
+    }
+    const text = line.stream === 'stderr' ? style.yellow(line.text) : line.text;
+    lines.push(`    ${style.dim('│')} ${text}`);
+  }
+  if (printed.leftOut > 0) {
+    lines.push(style.dim(`  … and ${printed.leftOut} more line${printed.leftOut === 1 ? '' : 's'} (only the first ${printed.lines.length} are kept)`));
+  }
   return lines.join('\n');
 }
 
 /** The JSON shape of `verify --json`. */
-export function verdictJson(verdict: Verdict): string {
+export function verdictJson(verdict: Verdict, typeErrors?: TypeProblems): string {
   const { exercise, passed, checks, seed } = verdict;
   return JSON.stringify(
     {
@@ -81,8 +105,22 @@ export function verdictJson(verdict: Verdict): string {
         name: c.name, passed: c.passed, message: c.detail ? `${c.message}\n${c.detail}` : c.message, ...(c.figures ? { figures: c.figures } : {}),
       })),
       seed,
+      printed: { lines: verdict.printed?.lines ?? [], leftOut: verdict.printed?.leftOut ?? 0 },
+      ...(typeErrors ? { typeErrors } : {}),
     },
     null,
     2,
   );
+}
+
+/** Type errors in the learner's files, after the verdict (the checks ran regardless). */
+export function renderTypeProblems(types: TypeProblems): string {
+  const lines = [style.bold(`TypeScript finds ${types.total} type error${types.total === 1 ? '' : 's'} in your code (your editor shows the same; the checks above ran regardless):`)];
+  for (const p of types.problems) {
+    const [first, ...rest] = p.message.split('\n');
+    lines.push(`  ${style.cyan(`${p.file}:${p.line}:${p.column}`)} ${first}`);
+    for (const more of rest.slice(0, 2)) lines.push(style.dim(`    ${more.trim()}`));
+  }
+  if (types.total > types.problems.length) lines.push(style.dim(`  … and ${types.total - types.problems.length} more`));
+  return lines.join('\n');
 }

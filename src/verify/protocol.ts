@@ -3,6 +3,7 @@
  * The parent sets the environment; the child's reporter writes a RawReport as JSON.
  * Results are never scraped from text output.
  */
+import type { Printed } from './printed.ts';
 
 /** Environment variables the parent sets for the child. */
 export const ENV = {
@@ -77,6 +78,8 @@ export interface RawReport {
   unhandledErrors: RawError[];
   /** Imports of learn-ds's own solutions, tests or mutants that learner code attempted (refused). */
   refusedImports?: string[];
+  /** What the code printed with console.* (the first lines, each with its check). */
+  printed?: Printed;
 }
 
 /** Beside the report: the name of the test currently running, rewritten as each one starts. */

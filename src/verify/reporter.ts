@@ -5,9 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
+import type { UserConsoleLog } from 'vitest';
 import type { Reporter, TestModule, TestCase, SerializedError } from 'vitest/node';
 import { ENV, type RawError, type RawReport, type RawTest } from './protocol.ts';
 import { refusedImports } from './import-guard.ts';
+import { PrintedLog } from './printed.ts';
 
 function toRawError(error: SerializedError | undefined): RawError {
   if (!error) return { name: 'Error', message: 'unknown error' };
@@ -45,8 +47,15 @@ function toRawTest(test: TestCase): RawTest {
 }
 
 export default class LearnDsReporter implements Reporter {
+  private readonly printed = new PrintedLog();
+
   onTestRunStart(): void {
     refusedImports().length = 0;
+    this.printed.reset();
+  }
+
+  onUserConsoleLog(log: UserConsoleLog): void {
+    this.printed.add(log.content, log.type, log.taskId);
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>): void {
@@ -59,6 +68,11 @@ export default class LearnDsReporter implements Reporter {
       moduleErrors: modules.flatMap((m) => m.errors().map(toRawError)),
       unhandledErrors: unhandled.map(toRawError),
     };
+    const names = new Map<string, string>();
+    for (const m of modules) for (const t of m.children.allTests()) names.set(t.id, [...suitePath(t), t.name].join(' › '));
+    const printed = this.printed.take((id) => names.get(id));
+    if (printed.lines.length > 0) report.printed = printed;
+    this.printed.reset();
     const refused = refusedImports().splice(0);
     if (refused.length > 0) report.refusedImports = refused;
     writeFileSync(out, JSON.stringify(report));

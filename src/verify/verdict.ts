@@ -8,6 +8,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { PreflightProblem } from './preflight.ts';
 import type { RawError, RawFigure, RawTest } from './protocol.ts';
 import type { SuiteOutcome } from './run-suite.ts';
+import type { Printed } from './printed.ts';
 
 export interface Check {
   name: string;
@@ -27,6 +28,8 @@ export interface Verdict {
   seed: number;
   /** Set when the run was cut short by the user (Ctrl-C); such a verdict is never recorded. */
   interrupted?: boolean;
+  /** What the learner's code printed (console.*), the first lines with their checks. */
+  printed?: Printed;
 }
 
 export interface JudgeInput {
@@ -139,6 +142,12 @@ function timedOut(input: JudgeInput, outcome: SuiteOutcome): Verdict {
 }
 
 export function judge(input: JudgeInput): Verdict {
+  const verdict = judgeChecks(input);
+  const printed = input.outcome?.report?.printed;
+  return printed && printed.lines.length > 0 ? { ...verdict, printed } : verdict;
+}
+
+function judgeChecks(input: JudgeInput): Verdict {
   const loads = loadsCheckName(input.exports);
   if (input.preflight) {
     const p = input.preflight;

@@ -1,0 +1,88 @@
+/**
+ * Type errors in the learner's file, reported after the verdict: a TypeScript workshop should say
+ * when the code does not type-check, even where it runs. The check runs beside the hidden tests, in
+ * a process of its own at low priority, so that the verdict never waits for it; with the options
+ * of the workspace's tsconfig.json (what the learner's editor shows), only for the learner's files.
+ */
+import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { packageRoot } from '../package-paths.ts';
+
+export interface TypeProblem {
+  /** As shown: the learner's file as they named it, other files of theirs relative to it. */
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface TypeProblems {
+  /** The first few. */
+  problems: TypeProblem[];
+  /** How many there are in all. */
+  total: number;
+}
+
+export const MAX_TYPE_PROBLEMS = 5;
+
+// Runs in the child (plain CommonJS, so that it needs no TypeScript loader of its own).
+const SCRIPT = `
+const [tsPath, file, root, max] = process.argv.slice(1);
+const ts = require(tsPath);
+const { options } = ts.convertCompilerOptionsFromJson({
+  target: 'ES2023', lib: ['ES2023'], module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true,
+  skipLibCheck: true, allowImportingTsExtensions: true, types: ['node'], typeRoots: [root + '/node_modules/@types'],
+  paths: { 'learn-ds/sim': [root + '/src/sim/index.ts'] },
+}, root);
+const program = ts.createProgram([file], options);
+const theirs = ts.getPreEmitDiagnostics(program).filter((d) =>
+  d.file && !d.file.fileName.startsWith(root + '/src/') && !d.file.fileName.includes('/node_modules/'));
+const problems = theirs.slice(0, Number(max)).map((d) => {
+  const at = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
+  return { file: d.file.fileName, line: at.line + 1, column: at.character + 1, message: ts.flattenDiagnosticMessageText(d.messageText, '\\n') };
+});
+process.stdout.write(JSON.stringify({ problems, total: theirs.length }));
+`;
+
+const typescript = createRequire(join(packageRoot, 'package.json')).resolve('typescript');
+
+/**
+ * Starts type-checking `file` and resolves with its problems, or undefined if the check could
+ * not run or took longer than `limitMs` (it is a courtesy: it never fails a verdict).
+ */
+export function startTypeCheck(file: string, shownFile: string, limitMs = 60_000): Promise<TypeProblems | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', SCRIPT, typescript, file, packageRoot, String(MAX_TYPE_PROBLEMS)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      // Below the hidden tests, which the learner is waiting for.
+      if (child.pid !== undefined) setPriority(child.pid, 10);
+    } catch {
+      // not allowed here: same priority, still in parallel
+    }
+    // Never keeps learn-ds running: a command that does not wait for it ends it as it exits.
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    const end = () => child.kill('SIGKILL');
+    process.once('exit', end);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      process.off('exit', end);
+      if (code !== 0) return resolve(undefined);
+      try {
+        const result = JSON.parse(out) as TypeProblems;
+        const shown = (f: string) => (f === file ? shownFile : relative(process.cwd(), f));
+        resolve({ total: result.total, problems: result.problems.map((p) => ({ ...p, file: shown(p.file) })) });
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}
