@@ -6,6 +6,7 @@
 import { copyData } from './copy.ts';
 import { EventQueue } from './event-queue.ts';
 import { DEFAULT_NETWORK, Partitions, type NetworkOptions } from './network.ts';
+import { summarize } from './format.ts';
 import { streamOf } from './random.ts';
 import type { DropReason, DurableStorage, NodeContext, NodeFactory, NodeId, SimNode, TimerId, TraceEvent } from './types.ts';
 
@@ -43,12 +44,53 @@ export class SimulationViolation extends Error {
   }
 }
 
+/**
+ * When `crashAfter` crashes a node: right after its k-th send (or storage write) from now, among
+ * those `matching` accepts; the rest of the handler that made it never runs.
+ */
+export type CrashTrigger<M = unknown> = CrashAfterSends<M> | CrashAfterWrites;
+export interface CrashAfterSends<M = unknown> {
+  sends: number;
+  matching?: (to: NodeId, message: M) => boolean;
+  restartAfterMs?: number;
+}
+export interface CrashAfterWrites {
+  /** Writes are `storage.set` and `storage.delete`. */
+  writes: number;
+  matching?: (key: string) => boolean;
+  restartAfterMs?: number;
+}
+
+/** A watcher of sends: `storage` is the sender's durable storage at the moment of the send (undefined for clients). */
+export type SendWatcher<M> = (from: NodeId, to: NodeId, message: M, storage: DurableStorage | undefined) => void;
+
 type Event =
-  | { time: number; seq: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; copies: Copies | undefined }
-  | { time: number; seq: number; kind: 'timer'; node: NodeId; incarnation: number; id: TimerId; callback: () => void; cancelled: boolean }
+  | { time: number; seq: number; kind: 'deliver'; from: NodeId; to: NodeId; message: unknown; sentAt: number; copies: Copies | undefined; held?: boolean; duplicate?: boolean }
+  | { time: number; seq: number; kind: 'timer'; node: NodeId; incarnation: number; id: TimerId; callback: () => void; cancelled: boolean; held?: boolean }
   | { time: number; seq: number; kind: 'action'; run: () => void };
 
 type TimerEvent = Extract<Event, { kind: 'timer' }>;
+type HeldEvent = Extract<Event, { kind: 'deliver' | 'timer' }>;
+
+/**
+ * Thrown out of ctx.send / storage.set when crashAfter fires, so that the rest of the learner's
+ * handler never runs; caught where the simulator calls node code. Private: never reaches a test.
+ */
+const HALTED: unique symbol = Symbol('node halted by crashAfter');
+
+interface ArmedCrash {
+  kind: 'sends' | 'writes';
+  left: number;
+  count: number;
+  matching: ((...args: any[]) => boolean) | undefined;
+  restartAfterMs: number | undefined;
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
 
 /** Shared by the copies of a duplicated message: whichever arrives (or is dropped) second is the duplicate. */
 interface Copies {
@@ -68,6 +110,14 @@ interface Slot<N> {
   random: () => number;
   offsetMs: number;
   drift: number;
+  /** Paused (stop-the-world) until this true time; undefined while running. */
+  pausedUntil: number | undefined;
+  pausedAt: number;
+  /** Deliveries and timer firings that came due while paused, in that order. */
+  held: HeldEvent[];
+  /** Tells a scheduled resume from one made stale by a later pause, resume or crash. */
+  pauseToken: number;
+  crashAfter: ArmedCrash | undefined;
 }
 
 class MapStorage implements DurableStorage {
@@ -116,7 +166,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   readonly #clients = new Map<NodeId, (from: NodeId, message: M) => void>();
   readonly #timers = new Map<TimerId, TimerEvent>();
   readonly #invariants: Array<{ name: string; check: Invariant }> = [];
-  readonly #sendWatchers: Array<(from: NodeId, to: NodeId, message: M) => void> = [];
+  readonly #sendWatchers: Array<SendWatcher<M>> = [];
   readonly #factory: NodeFactory<M, N>;
   readonly #netRandom: () => number;
   readonly #tracing: boolean;
@@ -141,6 +191,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
       this.#slots.set(id, {
         id, up: false, incarnation: 0, node: undefined, storage: new MapStorage(),
         random: streamOf(options.seed, `node:${id}`), offsetMs: clock.offsetMs ?? 0, drift: clock.drift ?? 0,
+        pausedUntil: undefined, pausedAt: 0, held: [], pauseToken: 0, crashAfter: undefined,
       });
     }
   }
@@ -205,8 +256,10 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   /**
    * Calls `watch` for every message sent (by a node or with sendFrom), before the network decides
    * its fate: for checks on what nodes send, which the trace shows only once it arrives or is lost.
+   * `storage` is the sender's durable storage as it is at that moment (to check "saved before
+   * sent"); a violation thrown from `watch` ends the run there.
    */
-  onSend(watch: (from: NodeId, to: NodeId, message: M) => void): void {
+  onSend(watch: SendWatcher<M>): void {
     this.#sendWatchers.push(watch);
   }
 
@@ -233,20 +286,86 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   crash(id: NodeId): void {
     this.#ensureStarted();
+    this.#crash(this.#slot(id), undefined);
+  }
+
+  /**
+   * Arms a crash of `id` right after its k-th send (`{ sends: k }`) or durable write (`{ writes:
+   * k }`, set or delete) from now, counting only those `matching` accepts: the effect happens, then
+   * the node crashes before the rest of its handler runs (a crash between two effects of one
+   * handler). With `restartAfterMs`, it restarts that long after. Replaces any crash armed before.
+   */
+  crashAfter(id: NodeId, trigger: CrashAfterSends<M>): void;
+  crashAfter(id: NodeId, trigger: CrashAfterWrites): void;
+  crashAfter(id: NodeId, trigger: CrashTrigger<M>): void {
+    this.#ensureStarted();
+    const s = this.#slot(id);
+    const kind = 'sends' in trigger ? 'sends' : 'writes';
+    const count = 'sends' in trigger ? trigger.sends : trigger.writes;
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`crashAfter: ${kind} must be a whole number ≥ 1, got ${String(count)}`);
+    s.crashAfter = { kind, left: count, count, matching: trigger.matching, restartAfterMs: trigger.restartAfterMs };
+  }
+
+  /**
+   * Pauses `id` for `ms` of true time, as a stop-the-world GC or a suspended VM would: its handlers
+   * and timers do not run, messages to it wait and are delivered at resume in arrival order, its
+   * timers fire late (at resume), and its clock keeps running, so after the pause it sees time
+   * jumped. Pausing a paused node extends the pause; a crash ends it (what waited is lost).
+   */
+  pause(id: NodeId, ms: number): void {
+    this.#ensureStarted();
+    if (!(ms >= 0)) throw new RangeError(`pause: ms must be a number ≥ 0, got ${String(ms)}`);
     const s = this.#slot(id);
     if (!s.up) return;
-    s.up = false;
-    s.node = undefined;
-    s.incarnation++;
-    this.#record({ t: this.#now, kind: 'crash', node: id });
-    // Checked at once, so that a violation caused by the crash itself ends the timeline here.
-    this.#checkInvariants();
+    const until = this.#now + ms;
+    if (s.pausedUntil === undefined) {
+      s.pausedAt = this.#now;
+      s.pausedUntil = until;
+    } else if (until > s.pausedUntil) {
+      s.pausedUntil = until;
+    } else {
+      return;
+    }
+    this.#record({ t: this.#now, kind: 'pause', node: id, until: s.pausedUntil });
+    const token = ++s.pauseToken;
+    if (Number.isFinite(until)) this.at(until, () => {
+      if (s.pauseToken === token) this.#resume(s);
+    });
+  }
+
+  /** Ends `id`'s pause now (if it is paused). */
+  resume(id: NodeId): void {
+    this.#ensureStarted();
+    const s = this.#slot(id);
+    if (s.pausedUntil !== undefined) this.#resume(s);
+  }
+
+  isPaused(id: NodeId): boolean {
+    return this.#slot(id).pausedUntil !== undefined;
+  }
+
+  /**
+   * Calls into a node from test code (e.g. a client API of the node), as a handler would run:
+   * if a crash armed with crashAfter stops it midway, returns undefined; anything the node throws
+   * becomes a violation naming it. Undefined too if the node is down.
+   */
+  call<T>(id: NodeId, run: (node: N) => T): T | undefined {
+    this.#ensureStarted();
+    const s = this.#slot(id);
+    const node = s.node;
+    if (!s.up || node === undefined) return undefined;
+    let result: T | undefined;
+    this.#guard(id, 'handling a call from the test', () => {
+      result = run(node);
+    });
+    return result;
   }
 
   restart(id: NodeId): void {
     this.#ensureStarted();
     const s = this.#slot(id);
     if (s.up) return;
+    s.crashAfter = undefined;
     s.incarnation++;
     this.#record({ t: this.#now, kind: 'restart', node: id });
     this.#boot(s);
@@ -335,17 +454,77 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     if (this.#tracing) this.trace.push(event);
   }
 
+  #crash(s: Slot<N>, cause: string | undefined): void {
+    if (!s.up) return;
+    s.up = false;
+    s.node = undefined;
+    s.incarnation++;
+    s.crashAfter = undefined;
+    const held = s.held.splice(0);
+    s.pausedUntil = undefined;
+    s.pauseToken++;
+    this.#record(cause === undefined ? { t: this.#now, kind: 'crash', node: s.id } : { t: this.#now, kind: 'crash', node: s.id, cause });
+    // What waited for a paused node dies with it, as the messages in its socket buffer would.
+    for (const e of held) if (e.kind === 'deliver') this.#drop(e.from, e.to, e.message, e.sentAt, 'crashed', false);
+    // Checked at once, so that a violation caused by the crash itself ends the timeline here.
+    this.#checkInvariants();
+  }
+
+  #resume(s: Slot<N>): void {
+    const held = s.held.splice(0);
+    const since = s.pausedAt;
+    s.pausedUntil = undefined;
+    s.pauseToken++;
+    const messages = held.filter((e) => e.kind === 'deliver').length;
+    this.#record({ t: this.#now, kind: 'resume', node: s.id, since, messages, timers: held.length - messages });
+    // Everything that came due during the pause runs now, in the order it came due, each as an
+    // event of its own (invariants checked after each), before anything else of this instant.
+    for (const e of held) {
+      e.time = this.#now;
+      e.held = true;
+      this.#process(e);
+    }
+  }
+
+  /** Counts one effect (a send or a write) towards an armed crashAfter; crashes and halts the handler on the k-th. */
+  #effect(s: Slot<N>, kind: 'sends' | 'writes', args: readonly unknown[], what: () => string): void {
+    const armed = s.crashAfter;
+    if (armed === undefined || armed.kind !== kind || (armed.matching !== undefined && !armed.matching(...args))) return;
+    if (--armed.left > 0) return;
+    const nth = `${ordinal(armed.count)} ${kind === 'sends' ? 'send' : 'write'}`;
+    this.#crash(s, `right after its ${nth} since crashAfter (${what()})`);
+    if (armed.restartAfterMs !== undefined) this.after(armed.restartAfterMs, () => this.restart(s.id));
+    throw HALTED;
+  }
+
   #boot(s: Slot<N>): void {
     s.up = true;
     const incarnation = s.incarnation;
     const alive = () => s.up && s.incarnation === incarnation;
     const peers = this.ids.filter((x) => x !== s.id);
+    // The node's view of its storage: writes of a crashed incarnation (code that caught the halt) are ignored.
+    const storage: DurableStorage = {
+      get: <T>(key: string) => s.storage.get<T>(key),
+      set: (key, value) => {
+        if (!alive()) return;
+        s.storage.set(key, value);
+        this.#effect(s, 'writes', [key], () => `set ${key}`);
+      },
+      delete: (key) => {
+        if (!alive()) return;
+        s.storage.delete(key);
+        this.#effect(s, 'writes', [key], () => `delete ${key}`);
+      },
+      keys: () => s.storage.keys(),
+    };
     const ctx: NodeContext<M> = {
       id: s.id,
       peers,
       now: () => s.offsetMs + this.#now * (1 + s.drift),
       send: (to, message) => {
-        if (alive()) this.#send(s.id, to, message);
+        if (!alive()) return;
+        this.#send(s.id, to, message);
+        this.#effect(s, 'sends', [to, message], () => `${summarize(message, 40)} to ${to}`);
       },
       setTimer: (delayMs, callback) => {
         const id = this.#nextTimer++;
@@ -366,13 +545,14 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
         }
       },
       random: s.random,
-      storage: s.storage,
+      storage,
       log: (text) => {
         if (alive()) this.#record({ t: this.#now, kind: 'log', node: s.id, text: String(text) });
       },
     };
     this.#guard(s.id, 'starting', () => {
-      s.node = this.#factory(ctx);
+      const node = this.#factory(ctx);
+      if (alive()) s.node = node;
     });
   }
 
@@ -381,7 +561,10 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
       throw new Error(`send to unknown node "${to}" (nodes: ${this.ids.join(', ')})`);
     }
     const copy = copyData(message);
-    for (const watch of this.#sendWatchers) watch(from, to, copy);
+    if (this.#sendWatchers.length > 0) {
+      const storage = this.#slots.get(from)?.storage;
+      for (const watch of this.#sendWatchers) watch(from, to, copy, storage);
+    }
     if (this.partitions.blocks(from, to)) return this.#drop(from, to, copy, this.#now, 'partition');
     const net = this.network;
     if (net.loss > 0 && this.#netRandom() < net.loss) return this.#drop(from, to, copy, this.#now, 'loss');
@@ -419,23 +602,33 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
         break;
       case 'timer': {
         if (event.cancelled) return;
-        this.#timers.delete(event.id);
         const s = this.#slots.get(event.node)!;
         if (!s.up || s.incarnation !== event.incarnation) return;
+        if (s.pausedUntil !== undefined) {
+          s.held.push(event);
+          return;
+        }
+        this.#timers.delete(event.id);
         this.#record({ t: this.#now, kind: 'timer', node: event.node });
         this.#guard(event.node, 'running a timer', event.callback);
         break;
       }
       case 'action':
-        event.run();
+        try {
+          event.run();
+        } catch (error) {
+          // A test's action that called into a node which crashAfter stopped midway.
+          if (error !== HALTED) throw error;
+        }
         break;
     }
     if (this.#invariants.length > 0) this.#checkInvariants();
   }
 
   #deliver(e: Extract<Event, { kind: 'deliver' }>): void {
-    const duplicate = isDuplicate(e.copies);
-    if (this.partitions.blocks(e.from, e.to)) return this.#drop(e.from, e.to, e.message, e.sentAt, 'partition', duplicate);
+    // A message held for a paused node had already arrived: it was judged (duplicate, partition) then.
+    const duplicate = e.held ? e.duplicate === true : isDuplicate(e.copies);
+    if (!e.held && this.partitions.blocks(e.from, e.to)) return this.#drop(e.from, e.to, e.message, e.sentAt, 'partition', duplicate);
     const client = this.#clients.get(e.to);
     if (client) {
       this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate });
@@ -444,7 +637,13 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     }
     const s = this.#slots.get(e.to)!;
     if (!s.up || !s.node) return this.#drop(e.from, e.to, e.message, e.sentAt, 'crashed', duplicate);
-    this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate });
+    if (s.pausedUntil !== undefined) {
+      // Arrived, but nobody runs to read it: it waits, with its duplicate mark, until the resume.
+      e.duplicate = duplicate;
+      s.held.push(e);
+      return;
+    }
+    this.#record({ t: this.#now, kind: 'deliver', from: e.from, to: e.to, message: e.message, sentAt: e.sentAt, duplicate, ...(e.held ? { held: true } : {}) });
     const node = s.node;
     this.#guard(e.to, `handling a message from ${e.from}`, () => node.receive(e.from, e.message as M));
   }
@@ -455,6 +654,8 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
       if (aroundNodeCode) aroundNodeCode(id, run);
       else run();
     } catch (error) {
+      // crashAfter stopped the node midway: the rest of the handler is discarded, as a crash would.
+      if (error === HALTED) return;
       // A violation, or a check of the test failing inside node code (the harness's LearnerFailure),
       // already says what went wrong: wrapping it as "n1 threw" would blame the learner's node.
       if (error instanceof SimulationViolation || (error instanceof Error && error.name === 'LearnerFailure')) throw error;
