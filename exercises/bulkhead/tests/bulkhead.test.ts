@@ -95,10 +95,11 @@ class Call {
     readonly scene: Scene,
     readonly n: number,
     readonly behaviour: 'hold' | 'throw',
-    error: unknown,
+    /** What the task fails with, when given (even undefined); by default a fresh Error. */
+    ...error: [unknown?]
   ) {
     this.value = { value: `of call ${n}` };
-    this.error = error ?? new Error(`the task of call ${n} failed`);
+    this.error = error.length > 0 ? error[0] : new Error(`the task of call ${n} failed`);
     const task = (): Promise<unknown> => {
       this.taskCalls++;
       this.startedAtMs = scene.now();
@@ -186,8 +187,8 @@ class Scene {
   }
 
   /** Calls run() once and lets the bulkhead react (promise callbacks only: no time passes). */
-  async call(behaviour: 'hold' | 'throw' = 'hold', error?: unknown): Promise<Call> {
-    const c = new Call(this, this.calls.length + 1, behaviour, error);
+  async call(behaviour: 'hold' | 'throw' = 'hold', ...error: [unknown?]): Promise<Call> {
+    const c = new Call(this, this.calls.length + 1, behaviour, ...error);
     this.calls.push(c);
     await flushMicrotasks();
     return c;
@@ -401,6 +402,18 @@ test("a waiting call rejects with 'queue-timeout' once it has waited queueTimeou
   scene.counters(o.maxConcurrent, 0, `after ${c.madeLabel} timed out (a timed-out call leaves the queue)`);
 });
 
+test("a waiting call rejects with 'queue-timeout' at exactly queueTimeoutMs, not a millisecond later", async () => {
+  useVirtualTime();
+  const o = optionsFor('timeout-exact');
+  const t = o.queueTimeoutMs;
+  const scene = new Scene(o);
+  await scene.callMany(o.maxConcurrent);
+  const c = await scene.call();
+  expectWaiting(c, `right after ${c.madeLabel} was made with every slot busy`, 'the queue had room');
+  await advance(t);
+  expectRefused(c, 'queue-timeout', `at exactly ${t} ms, when it had waited exactly queueTimeoutMs`, `queueTimeoutMs = ${t}: a call that has waited queueTimeoutMs gives up then`);
+});
+
 test('a timed-out call leaves the queue: its task is never called, and the next waiting call takes the freed slot', async () => {
   useVirtualTime();
   const o = optionsFor('leaves');
@@ -540,6 +553,25 @@ test("run() settles like its task: with the task's value, or with its error, the
     const what = c.error === plainObject ? 'a plain object (not an Error)' : 'an Error';
     const how = c === first ? 'started at once' : 'had waited in the queue';
     expectSettledLikeTask(c, ok, `after the task of ${c.madeLabel} (which ${how}) ${ok ? 'fulfilled with an object' : `rejected with ${what}`}`);
+  }
+});
+
+class PriceError extends Error {
+  override name = 'PriceError';
+}
+
+test('run() passes on a failure of any kind as it is: an Error subclass, a string, undefined (rejected or thrown)', async () => {
+  useVirtualTime();
+  const o = { ...optionsFor('failure-kinds'), maxConcurrent: 1, maxQueue: 8 };
+  const scene = new Scene(o);
+  const kinds: Array<[string, unknown]> = [['an Error subclass', new PriceError('no price for AAPL')], ['a string', 'no price'], ['undefined', undefined]];
+  for (const [kind, error] of kinds) {
+    for (const behaviour of ['hold', 'throw'] as const) {
+      const c = await scene.call(behaviour, error);
+      if (behaviour === 'hold') await scene.finish(c, false);
+      expectSettledLikeTask(c, false, `after the task of ${c.madeLabel} ${behaviour === 'hold' ? 'rejected' : 'threw synchronously'} with ${kind}`);
+      scene.counters(0, 0, `after the task of ${c.madeLabel} failed with ${kind}`);
+    }
   }
 });
 
