@@ -6,7 +6,7 @@
  * successful append-reply) is checked against the node's durable storage at that very moment: a
  * node rebuilt from that storage must keep the promise.
  */
-import { show, simulate } from 'learn-ds/harness';
+import { show, simulate, sometimes } from 'learn-ds/harness';
 import {
   History, summarize, uniformLatency, watchSends,
   type DurableStorage, type KvInput, type NetworkOptions, type NodeContext, type NodeId, type Operation,
@@ -400,6 +400,63 @@ export function cluster(opts: ClusterOptions): Cluster {
     send: (from, to, message) => sim.sendFrom(from, to, message),
   };
   return c;
+}
+
+// ── what a scenario reached ──────────────────────────────────────────────────────────────
+
+export const REACHED = {
+  leaderChange: 'a new leader took over while some log held entries not yet committed',
+  crashUncommitted: 'a node crashed while its log held entries not yet committed',
+  truncated: 'a follower\'s conflicting entries were replaced by the leader\'s',
+  midHandler: 'a node crashed between two effects (sends or storage writes) of one handler',
+} as const;
+
+/**
+ * Watches the learner's nodes after every event and marks (sometimes()) the cases a fault
+ * scenario exists for, so that a run of seeds that never reached them fails as a learn-ds bug.
+ */
+export function observe(c: Cluster): void {
+  const seen = new Map<NodeId, { last: number; lastTerm: number; uncommitted: boolean }>();
+  let leaderTerm = 0;
+  let traced = 0;
+  c.sim.invariant('(observation)', () => {
+    for (let i = traced; i < c.sim.trace.length; i++) {
+      const e = c.sim.trace[i]!;
+      if (e.kind === 'crash' && seen.get(e.node)?.uncommitted) sometimes(REACHED.crashUncommitted);
+      if (e.kind === 'crash' && e.cause !== undefined) sometimes(REACHED.midHandler);
+    }
+    traced = c.sim.trace.length;
+    let anyUncommitted = false;
+    let newLeader = 0;
+    for (const id of c.learners) {
+      const node = c.sim.isUp(id) ? (c.sim.node(id) as RaftNode | undefined) : undefined;
+      if (node === undefined) continue;
+      let s: NodeState;
+      let log: readonly LogEntry[];
+      try {
+        s = node.state();
+        log = node.entries();
+        if (!Array.isArray(log) || typeof s?.commitIndex !== 'number') continue;
+      } catch {
+        continue; // the checks that read state() and entries() explain what is wrong with them
+      }
+      const before = seen.get(id);
+      const last = log.length;
+      const lastTerm = last === 0 ? 0 : log[last - 1]!.term;
+      if (before !== undefined && before.last > 0 && (last < before.last || (log[before.last - 1]?.term ?? lastTerm) !== before.lastTerm)) {
+        sometimes(REACHED.truncated);
+      }
+      const uncommitted = last > s.commitIndex;
+      anyUncommitted ||= uncommitted;
+      seen.set(id, { last, lastTerm, uncommitted });
+      if (s.role === 'leader' && s.term > leaderTerm) newLeader = s.term;
+    }
+    if (newLeader > 0) {
+      if (leaderTerm > 0 && anyUncommitted) sometimes(REACHED.leaderChange);
+      leaderTerm = newLeader;
+    }
+    return undefined;
+  });
 }
 
 // ── leaders ────────────────────────────────────────────────────────────────────────────────
