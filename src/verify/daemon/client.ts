@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { COMMAND_ENV, learnDsCommand } from '../../command.ts';
 import { packageRoot } from '../../package-paths.ts';
 import type { SuiteOutcome, SuiteRequest } from '../run-suite.ts';
+import { backstopMs } from '../cpu-limit.ts';
 import { exerciseFingerprint, learnDsFingerprint } from './fingerprint.ts';
 import { lineReader, socketPath, type ClientMessage, type DaemonMessage } from './protocol.ts';
 
@@ -82,7 +83,7 @@ function exchange(socket: Socket, message: ClientMessage, request: SuiteRequest,
     process.once('SIGTERM', onSignal);
     request.signal?.addEventListener('abort', onSignal);
     // The daemon enforces the run's limit; this only catches a daemon that stopped answering.
-    const guard = setTimeout(() => settle({ kind: 'lost' }), request.timeoutMs * 5 + 30_000);
+    const guard = setTimeout(() => settle({ kind: 'lost' }), backstopMs(request.timeoutMs) + 30_000);
     socket.setEncoding('utf8');
     socket.on(
       'data',
