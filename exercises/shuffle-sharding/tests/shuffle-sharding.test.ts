@@ -29,11 +29,48 @@ function workerNames(rand: Rand, n: number, style: 'numbered' | 'hex'): string[]
   return [...names];
 }
 
-/** `count` distinct customer names sharing one prefix, such as "tenant-482913". */
-function customerNames(rand: Rand, count: number): string[] {
+/**
+ * The shapes of customer names: random numbers ("tenant-482913"), sequential ("tenant-1000",
+ * "tenant-1001", …), mixed case ("Org-xQbR" and "org-XQBR", distinct customers), and non-ASCII
+ * names whose characters share their low byte ("клиент-07ЖĖؖ世"), so that a hash that sees
+ * only bytes of Latin-1 (Buffer.from(name, 'latin1')) or the low byte of each character cannot
+ * tell them apart.
+ */
+type NameShape = 'random' | 'sequential' | 'mixed-case' | 'non-ASCII';
+const LOW_BYTE_TWINS = ['\u0416', '\u0116', '\u0616', '\u4e16'];
+
+function customerName(rand: Rand, prefix: string, shape: NameShape, i: number): string {
+  switch (shape) {
+    case 'random':
+      return `${prefix}${Math.floor(rand() * 1_000_000)}`;
+    case 'sequential':
+      return `${prefix}${1000 + i}`;
+    case 'mixed-case': {
+      let word = '';
+      for (let c = 0; c < 5; c++) {
+        const letter = String.fromCharCode(97 + Math.floor(rand() * 26));
+        word += rand() < 0.5 ? letter : letter.toUpperCase();
+      }
+      return `${prefix}${word}`;
+    }
+    case 'non-ASCII': {
+      let word = String(Math.floor(rand() * 100)).padStart(2, '0');
+      for (let c = 0; c < 5; c++) word += pick(rand, LOW_BYTE_TWINS);
+      return `клиент-${word}`;
+    }
+  }
+}
+
+/** `count` distinct customer names of one shape sharing one prefix, such as "tenant-482913". */
+function customerNames(rand: Rand, count: number, shape: NameShape = 'random'): string[] {
   const prefix = pick(rand, CUSTOMER_PREFIXES);
   const names = new Set<string>();
-  while (names.size < count) names.add(`${prefix}${Math.floor(rand() * 1_000_000)}`);
+  for (let i = 0; names.size < count; i++) {
+    const name = customerName(rand, prefix, shape, i);
+    names.add(name);
+    // Mixed case: the same letters in another case are another customer.
+    if (shape === 'mixed-case' && names.size < count) names.add(name.toUpperCase() === name ? name.toLowerCase() : name.toUpperCase());
+  }
   return [...names];
 }
 
@@ -117,11 +154,16 @@ interface Config {
   n: number;
   k: number;
   style: 'numbered' | 'hex';
+  names: NameShape;
 }
 
+// Every shape of customer name in every run: a hash that only looks right on one shape must fail.
 const CONFIGS: readonly Config[] = [
-  { n: 16, k: 4, style: 'numbered' },
-  { n: 10, k: 3, style: 'hex' },
+  { n: 16, k: 4, style: 'numbered', names: 'random' },
+  { n: 10, k: 3, style: 'hex', names: 'random' },
+  { n: 16, k: 4, style: 'hex', names: 'sequential' },
+  { n: 16, k: 4, style: 'numbered', names: 'mixed-case' },
+  { n: 16, k: 4, style: 'hex', names: 'non-ASCII' },
 ];
 
 /** Customers per fleet: enough for tight statistics, few enough to stay fast with a SHA-256 per worker. */
@@ -145,10 +187,10 @@ const fleets = new Map<Config, Fleet>();
 function fleet(config: Config): Fleet {
   const known = fleets.get(config);
   if (known) return known;
-  const { n, k, style } = config;
-  const rand = streamFor(`fleet-${n}-${k}`);
+  const { n, k, style, names } = config;
+  const rand = streamFor(`fleet-${n}-${k}-${names}`);
   const workers = workerNames(rand, n, style);
-  const customers = customerNames(rand, CUSTOMERS);
+  const customers = customerNames(rand, CUSTOMERS, names);
   const index = new Map([...workers].sort().map((w, i) => [w, i]));
   const masks: number[] = [];
   const counts = new Map<number, number>();
@@ -160,7 +202,7 @@ function fleet(config: Config): Fleet {
     counts.set(mask, (counts.get(mask) ?? 0) + 1);
     if (!example.has(mask)) example.set(mask, customer);
   }
-  const made: Fleet = { ...config, workers, customers, masks, counts, example, label: `k = ${k} of n = ${n} workers` };
+  const made: Fleet = { ...config, workers, customers, masks, counts, example, label: `k = ${k} of n = ${n} workers and ${names} customer names such as ${q(customers[0])}` };
   fleets.set(config, made);
   return made;
 }
@@ -290,7 +332,7 @@ test('depends on the set of workers, not on their order in the array (and leaves
 // random k-subsets, so a worker's count is Binomial(N, p): mean Np, standard deviation
 // sqrt(Np(1 - p)) (about 24 for N = 3000, p = 1/4). Six standard deviations either way leaves a
 // correct implementation a chance below 1e-8 per worker of falling outside.
-test.for(CONFIGS)('each worker serves about k/n of the customers (k = $k of n = $n workers)', (config) => {
+test.for(CONFIGS)('each worker serves about k/n of the customers (k = $k of n = $n workers, $names customer names)', (config) => {
   controlMathRandom(streamFor('math-random'));
   const f = fleet(config);
   const { n, k } = f;
@@ -319,7 +361,7 @@ test.for(CONFIGS)('each worker serves about k/n of the customers (k = $k of n = 
 // C(1 - (1 - 1/C)^N) on average, C = C(n, k): about 1470 of 1820 for n = 16, k = 4, N = 3000, with a
 // standard deviation of about 13, and all 120 for n = 10, k = 3. Requiring 90% of that average leaves
 // more than 10 standard deviations of margin (a window of k consecutive workers makes only n = 16).
-test.for(CONFIGS)('customers get many different shards, as random k-subsets would, not just n (k = $k of n = $n workers)', (config) => {
+test.for(CONFIGS)('customers get many different shards, as random k-subsets would, not just n (k = $k of n = $n workers, $names customer names)', (config) => {
   controlMathRandom(streamFor('math-random'));
   const f = fleet(config);
   const { n, k } = f;
@@ -358,7 +400,7 @@ function overlaps(f: Fleet): { pairs: number; byOverlap: number[] } {
 // pairs/C and (the pairs being pairwise independent) standard deviation sqrt(pairs/C): 2% of the
 // mean for n = 16, k = 4 and 0.5% for n = 10, k = 3. The bounds below (0.8x to 1.25x) are at least
 // 10 standard deviations away.
-test.for(CONFIGS)("a noisy customer's whole shard is shared by only about 1 in C(n, k) of the other customers (k = $k of n = $n workers)", (config) => {
+test.for(CONFIGS)("a noisy customer's whole shard is shared by only about 1 in C(n, k) of the other customers (k = $k of n = $n workers, $names customer names)", (config) => {
   controlMathRandom(streamFor('math-random'));
   const f = fleet(config);
   const { n, k } = f;
@@ -386,7 +428,7 @@ test.for(CONFIGS)("a noisy customer's whole shard is shared by only about 1 in C
 // 22/120 (18.3%). Over all pairs of the seeded customers both estimates have a standard deviation
 // below 0.3% of those values for a correct implementation (the pairs are pairwise uncorrelated);
 // the bounds below allow 10% on the mean and 25% on the tail.
-test.for(CONFIGS)("a noisy customer's shard overlaps another's by about k²/n workers on average, rarely by k - 1 or more (k = $k of n = $n workers)", (config) => {
+test.for(CONFIGS)("a noisy customer's shard overlaps another's by about k²/n workers on average, rarely by k - 1 or more (k = $k of n = $n workers, $names customer names)", (config) => {
   controlMathRandom(streamFor('math-random'));
   const f = fleet(config);
   const { n, k } = f;
