@@ -60,7 +60,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
   program
     .command('watch')
     .argument('[id]', 'exercise id (default: the current exercise)')
-    .option('--timeout <seconds>', "hard limit of each run (default: the exercise's, usually 10 s)", parseTimeout)
+    .option('--timeout <seconds>', "limit of CPU time of each run (default: the exercise's, usually 10 s; a busy machine does not count)", parseTimeout)
     .description('verify your file every time you save it; keys: h hint, l list, s statement, r solution, n next, q quit')
     .addHelpText('after', `\nExamples:\n  $ ${CMD} watch\n  $ ${CMD} watch token-bucket`)
     .action((id: string | undefined, options: WatchOptions) => runWatch(id, options, globals()));

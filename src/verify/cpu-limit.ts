@@ -56,7 +56,8 @@ export function parseStat(text: string): { pgrp: number; ticks: number } | undef
   return Number.isFinite(pgrp) && Number.isFinite(ticks) ? { pgrp, ticks } : undefined;
 }
 
-function pidsOf(pgid: number): number[] {
+/** The processes of group `pgid` (a scan of /proc). */
+export function pidsOf(pgid: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -70,11 +71,13 @@ function pidsOf(pgid: number): number[] {
 }
 
 /** CPU time used so far by every process of group `pgid` (threads included), in ms. */
-export function groupCpuMs(pgid: number): number {
+export function groupCpuMs(pgid: number, pids = pidsOf(pgid)): number {
   let ticks = 0;
-  for (const pid of pidsOf(pgid)) {
+  for (const pid of pids) {
     try {
-      ticks += parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ticks ?? 0;
+      const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      // A pid of the last scan may since belong to another process.
+      if (stat?.pgrp === pgid) ticks += stat.ticks;
     } catch {
       // gone meanwhile
     }
@@ -123,6 +126,9 @@ export class RunLimit {
   private earlierMs = 0;
   private currentMs = 0;
   private hit: LimitHit | undefined;
+  /** The group's processes as last scanned: /proc is scanned again every 8th poll (2 s). */
+  private pids: number[] = [];
+  private polls = 0;
 
   constructor(
     private readonly limits: TimeLimits,
@@ -140,6 +146,7 @@ export class RunLimit {
     this.currentMs = 0;
     this.pgid = pgid;
     this.baselineMs = baselineMs;
+    this.pids = [];
   }
 
   /** CPU time this run has used so far, in ms. */
@@ -154,7 +161,9 @@ export class RunLimit {
 
   private poll(): void {
     if (this.pgid === undefined || !Number.isFinite(this.limits.cpuMs)) return;
-    const total = groupCpuMs(this.pgid);
+    // Processes the learner's code starts join the group: a rescan now and then finds them.
+    if (this.pids.length === 0 || this.polls++ % 8 === 0) this.pids = pidsOf(this.pgid);
+    const total = groupCpuMs(this.pgid, this.pids);
     // A group that has ended reads as nothing: keep what it had used.
     if (total > 0) this.currentMs = Math.max(this.currentMs, total - this.baselineMs);
     if (this.cpuMs >= this.limits.cpuMs) this.end('cpu');
