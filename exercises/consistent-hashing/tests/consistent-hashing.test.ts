@@ -14,22 +14,62 @@ function pick<T>(rand: Rand, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)]!;
 }
 
-/** `count` distinct node names like "cache-7f3a", sharing one prefix (as a real fleet does). */
-function nodeNames(rand: Rand, count: number): string[] {
+/**
+ * Characters that share their low byte: a hash fed Latin-1 bytes (Buffer.from(s, 'latin1')) or
+ * `charCodeAt(i) & 0xff` cannot tell names made of them apart.
+ */
+const LOW_BYTE_TWINS = ['\u0416', '\u0116', '\u0616', '\u4e16'];
+
+type NameShape = 'hex' | 'sequential' | 'non-ASCII';
+
+/**
+ * `count` distinct node names sharing one prefix (as a real fleet does): "cache-7f3a" (hex),
+ * "cache-01", "cache-02", … (sequential) or "узел-ЖĖؖ世" (non-ASCII).
+ */
+function nodeNames(rand: Rand, count: number, shape: NameShape = 'hex'): string[] {
   const prefix = pick(rand, NODE_PREFIXES);
   const names = new Set<string>();
-  while (names.size < count) {
+  for (let i = 1; names.size < count; i++) {
     let suffix = '';
-    for (let i = 0; i < 4; i++) suffix += Math.floor(rand() * 16).toString(16);
-    names.add(`${prefix}-${suffix}`);
+    if (shape === 'sequential') suffix = String(i).padStart(2, '0');
+    else if (shape === 'non-ASCII') for (let c = 0; c < 4; c++) suffix += pick(rand, LOW_BYTE_TWINS);
+    else for (let c = 0; c < 4; c++) suffix += Math.floor(rand() * 16).toString(16);
+    names.add(shape === 'non-ASCII' ? `узел-${suffix}` : `${prefix}-${suffix}`);
   }
   return [...names];
 }
 
-/** `count` keys like "user:k3j9x0a1" or "order/2kd81". */
+/**
+ * `count` keys of every shape, in turn: random ("user:k3j9x0a1", "order/2kd81"), sequential
+ * ("user:1000", "user:1001", …), mixed case ("Cart:xQbRt"), non-ASCII ("ключ-ЖĖ世").
+ */
 function randomKeys(rand: Rand, count: number): string[] {
   const keys: string[] = [];
-  for (let i = 0; i < count; i++) keys.push(pick(rand, KEY_PREFIXES) + Math.floor(rand() * 2 ** 40).toString(36));
+  const prefix = pick(rand, KEY_PREFIXES);
+  for (let i = 0; i < count; i++) {
+    switch (i % 4) {
+      case 0:
+        keys.push(pick(rand, KEY_PREFIXES) + Math.floor(rand() * 2 ** 40).toString(36));
+        break;
+      case 1:
+        keys.push(`${prefix}${1000 + i}`);
+        break;
+      case 2: {
+        let word = '';
+        for (let c = 0; c < 6; c++) {
+          const letter = String.fromCharCode(97 + Math.floor(rand() * 26));
+          word += rand() < 0.5 ? letter : letter.toUpperCase();
+        }
+        keys.push(`${pick(rand, KEY_PREFIXES)}${word}`);
+        break;
+      }
+      default: {
+        let word = String(Math.floor(rand() * 1000));
+        for (let c = 0; c < 3; c++) word += pick(rand, LOW_BYTE_TWINS);
+        keys.push(`ключ-${word}`);
+      }
+    }
+  }
   return keys;
 }
 
@@ -312,9 +352,10 @@ test('with the default virtual nodes, no node of 10 owns more than 1.5x the mean
   // above 1.5x the mean: a node whose true share is 1.5x the mean stays under this bound.
   const margin = Math.round(3 * Math.sqrt(1.5 * mean));
   const limit = 1.5 * mean + margin;
-  for (let round = 0; round < 2; round++) {
-    const nodes = nodeNames(rand, 10);
-    const owners = ownersOf(ringOf(nodes), keys, nodes, 'on a ring of 10 nodes');
+  // Node names of every shape in every run: a hash that spreads only one shape well must fail.
+  for (const shape of ['hex', 'hex', 'sequential', 'non-ASCII'] as const) {
+    const nodes = nodeNames(rand, 10, shape);
+    const owners = ownersOf(ringOf(nodes), keys, nodes, `on a ring of 10 nodes named like ${q(nodes[0])}`);
     const counts = new Map(nodes.map((n) => [n, 0]));
     for (const owner of owners) counts.set(owner, counts.get(owner)! + 1);
     const shares = [...counts].sort((a, b) => b[1] - a[1]);
@@ -322,7 +363,7 @@ test('with the default virtual nodes, no node of 10 owns more than 1.5x the mean
     check(
       most <= limit,
       () =>
-        `on a ring of 10 nodes (default options), ${q(top)} owns ${most} of ${keys.length} keys, ` +
+        `on a ring of 10 nodes named like ${q(nodes[0])} (default options), ${q(top)} owns ${most} of ${keys.length} keys, ` +
         `${(most / mean).toFixed(2)}x the mean share of ${mean}; expected at most 1.5x the mean ` +
         `(${1.5 * mean} keys, plus ${margin} for sampling error). ` +
         'Each node needs many points on the ring (100 by default), spread by a hash that sends similar strings ' +
