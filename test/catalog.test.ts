@@ -1,10 +1,12 @@
 // The catalog: manifests validated with errors that name the file, exercises in book order.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadCatalog } from '../src/catalog/catalog.ts';
+import { exerciseFolders, loadCatalog } from '../src/catalog/catalog.ts';
 import { CHAPTERS, chapterSlug, citableSections } from '../src/catalog/chapters.ts';
 import { parseManifest } from '../src/catalog/manifest.ts';
+import { fileFindings, formatFindings } from '../src/dev/rules.ts';
+import { exercisesDir } from '../src/package-paths.ts';
 import { tempDir } from './support/cli.ts';
 
 const valid = {
@@ -118,11 +120,63 @@ describe('chapters', () => {
   });
 });
 
-describe('statements', () => {
-  // The line under the title cites exactly what the manifest says; more may follow after a full stop or in brackets.
-  test.each(loadCatalog().exercises.map((e) => [e.id, e] as const))('%s cites its chapter and section exactly', (_id, e) => {
-    const cited = `*Understanding Distributed Systems*, chapter ${e.chapter.number} "${e.chapter.title}"${e.section ? `, section "${e.section}"` : ''}`;
-    const line = readFileSync(e.readmePath, 'utf8').split('\n')[2] ?? '';
-    expect(line.startsWith(cited) && /^[.(]| \(/.test(line.slice(cited.length)), `line 3 of the statement: ${line}\nexpected it to start ${cited}`).toBe(true);
+describe('every exercise follows the rules of its files (src/dev/rules.ts, as `npm run check` reports them)', () => {
+  // Manifest, statement (title, citation, parts, last line), hints, imports by name, mutants. The rules
+  // that need runs (reference, starter, mutants, demo) and the type checker: test/exercises.test.ts.
+  test.each(exerciseFolders().map((name) => [name]))('%s', (name) => {
+    const { findings } = fileFindings(exercisesDir, name);
+    expect(findings, formatFindings(findings)).toEqual([]);
+  });
+});
+
+describe('the rules of the files say what is wrong and the fix', () => {
+  function exercise(change: (dir: string) => void): string {
+    const root = tempDir();
+    cpSync(join(exercisesDir, 'retry-backoff'), join(root, 'exercises', 'retry-backoff'), { recursive: true });
+    cpSync(join(exercisesDir, '..', 'solutions'), join(root, 'solutions'), { recursive: true });
+    change(join(root, 'exercises', 'retry-backoff'));
+    return root;
+  }
+  const findingsOf = (root: string) => fileFindings(join(root, 'exercises'), 'retry-backoff', join(root, 'solutions')).findings;
+
+  test('a citation that is not the manifest\'s names the line and the sections the chapter has', () => {
+    const root = exercise((dir) => {
+      const readme = readFileSync(join(dir, 'README.md'), 'utf8').split('\n');
+      readme[2] = '*Understanding Distributed Systems*, chapter 27 "Downstream resiliency", section "Retries".';
+      writeFileSync(join(dir, 'README.md'), readme.join('\n'));
+    });
+    expect(findingsOf(root)).toEqual([
+      {
+        rule: 'statement-citation',
+        problem: 'line 3 of README.md reads "*Understanding Distributed Systems*, chapter 27 \\"Downstream resiliency\\", section \\"Retries\\"."',
+        fix: expect.stringMatching(/^start it with \*Understanding Distributed Systems\*, chapter 27 "Downstream resiliency", section "Retry: Exponential backoff"\. .*one of "Timeout", "Retry", /),
+      },
+    ]);
+  });
+
+  test('an import through ../ out of the exercise, and a subject name the manifest does not export', () => {
+    const root = exercise((dir) => {
+      const suite = join(dir, 'tests', 'retry-backoff.test.ts');
+      const text = readFileSync(suite, 'utf8');
+      writeFileSync(suite, `import { check as c } from '../../../src/verify/harness/index.ts';\nimport { retry as r, sleep } from 'learn-ds/subject/retry-backoff';\n${text}`);
+    });
+    expect(findingsOf(root).map((f) => [f.rule, f.problem])).toEqual([
+      ['imports-by-name', 'retry-backoff/tests/retry-backoff.test.ts:1 imports "../../../src/verify/harness/index.ts", out of the exercise\'s folder'],
+      ['subject-exports', 'retry-backoff/tests/retry-backoff.test.ts:2 imports `sleep` from learn-ds/subject/retry-backoff, not in the manifest\'s exports'],
+    ]);
+  });
+
+  test('too few hints and mutants, a missing part of the statement', () => {
+    const root = exercise((dir) => {
+      const manifest = JSON.parse(readFileSync(join(dir, 'exercise.json'), 'utf8')) as { hints: string[] };
+      writeFileSync(join(dir, 'exercise.json'), JSON.stringify({ ...manifest, hints: manifest.hints.slice(0, 2) }));
+      for (const f of readdirSync(join(dir, 'mutants')).slice(4)) rmSync(join(dir, 'mutants', f));
+      writeFileSync(join(dir, 'README.md'), readFileSync(join(dir, 'README.md'), 'utf8').replace('## Example', '## For example'));
+    });
+    expect(findingsOf(root)).toEqual([
+      { rule: 'hints', problem: 'exercise.json has 2 hints', fix: 'give at least 3, from a nudge to nearly the answer' },
+      { rule: 'statement-parts', problem: 'README.md has no "## Example" section', fix: expect.stringContaining('add "## Example"') },
+      { rule: 'mutants', problem: 'retry-backoff has 4 mutants', fix: expect.stringContaining('write at least 5') },
+    ]);
   });
 });

@@ -25,31 +25,39 @@ export interface Catalog {
   byId: ReadonlyMap<string, Exercise>;
 }
 
-export function loadCatalog(exercisesDir = defaultExercisesDir, solutionsDir = defaultSolutionsDir): Catalog {
-  const entries = readdirSync(exercisesDir, { withFileTypes: true }).filter((e) => e.isDirectory());
-  const manifests: Array<Omit<Exercise, 'number'>> = [];
-  for (const entry of entries) {
-    const dir = join(exercisesDir, entry.name);
-    const file = join(dir, 'exercise.json');
-    if (!existsSync(file)) throw new ManifestError(`${file}: missing (every folder in exercises/ is an exercise)`);
-    const manifest = parseManifest(readFileSync(file, 'utf8'), file);
-    if (manifest.id !== entry.name) {
-      throw new ManifestError(`${file}: id "${manifest.id}" differs from its folder name "${entry.name}"`);
-    }
-    const exercise = {
-      ...manifest,
-      chapterInfo: CHAPTERS.get(manifest.chapter.number)!,
-      dir,
-      readmePath: join(dir, 'README.md'),
-      starterPath: join(dir, 'starter.ts'),
-      solutionPath: join(solutionsDir, `${manifest.id}.ts`),
-      demoPath: existsSync(join(dir, 'demo.ts')) ? join(dir, 'demo.ts') : undefined,
-    };
-    for (const needed of [exercise.readmePath, exercise.starterPath, exercise.solutionPath]) {
-      if (!existsSync(needed)) throw new ManifestError(`${file}: the exercise has no ${needed}`);
-    }
-    manifests.push(exercise);
+/** One exercise folder, validated alone (`exercises/<name>`); throws a ManifestError naming what is wrong. */
+export function readExercise(exercisesDir: string, name: string, solutionsDir = defaultSolutionsDir): Omit<Exercise, 'number'> {
+  const dir = join(exercisesDir, name);
+  const file = join(dir, 'exercise.json');
+  if (!existsSync(file)) throw new ManifestError(`${file}: missing (every folder in exercises/ is an exercise)`);
+  const manifest = parseManifest(readFileSync(file, 'utf8'), file);
+  if (manifest.id !== name) {
+    throw new ManifestError(`${file}: id "${manifest.id}" differs from its folder name "${name}"`);
   }
+  const exercise = {
+    ...manifest,
+    chapterInfo: CHAPTERS.get(manifest.chapter.number)!,
+    dir,
+    readmePath: join(dir, 'README.md'),
+    starterPath: join(dir, 'starter.ts'),
+    solutionPath: join(solutionsDir, `${manifest.id}.ts`),
+    demoPath: existsSync(join(dir, 'demo.ts')) ? join(dir, 'demo.ts') : undefined,
+  };
+  for (const needed of [exercise.readmePath, exercise.starterPath, exercise.solutionPath]) {
+    if (!existsSync(needed)) throw new ManifestError(`${file}: the exercise has no ${needed}`);
+  }
+  return exercise;
+}
+
+/** The names of the folders in exercises/, each of which is an exercise. */
+export function exerciseFolders(exercisesDir = defaultExercisesDir): string[] {
+  return readdirSync(exercisesDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+}
+
+export function loadCatalog(exercisesDir = defaultExercisesDir, solutionsDir = defaultSolutionsDir): Catalog {
+  const manifests = exerciseFolders(exercisesDir).map((name) => readExercise(exercisesDir, name, solutionsDir));
   const files = new Map<string, string>();
   for (const m of manifests) {
     const key = `${m.chapter.number}/${m.file}`;

@@ -1,0 +1,79 @@
+/**
+ * Runs what an exercise's proof needs: its reference on several seeds, its starter, and every mutant
+ * on several seeds, all through one warm runner (one vitest start-up for the whole exercise; the
+ * warm verdicts equal cold ones, test/warm-verifier.test.ts). Judging what came out is rules.ts's job.
+ */
+import type { Exercise } from '../catalog/catalog.ts';
+import type { Verdict } from '../verify/verdict.ts';
+import { verify, type SuiteRunner } from '../verify/verify.ts';
+import { WarmSuiteRunner } from '../verify/warm/warm-runner.ts';
+import { isBroken, loadMutants, type BrokenMutant, type Mutant } from './mutants.ts';
+
+/**
+ * A tight learner timeout reports a runaway loop soon; here, on a machine busy with other proofs,
+ * a slow start must not read as a wrong answer (timeouts have their own tests).
+ */
+export const PROOF_TIMEOUT_SECONDS = 40;
+
+export interface ProofOptions {
+  /** Seeds the reference must pass under. */
+  referenceSeeds: readonly number[];
+  /** Seeds every mutant must fail under. */
+  mutantSeeds: readonly number[];
+  /** Judges files; a warm runner of the proof's own by default. */
+  runner?: SuiteRunner;
+  /** Told as each verdict comes (for progress). */
+  onVerdict?: (subject: string, seed: number, verdict: Verdict) => void;
+}
+
+export interface MutantProof {
+  mutant: Mutant;
+  verdicts: Verdict[];
+}
+
+export interface Proof {
+  reference: Verdict[];
+  starter: Verdict;
+  mutants: Array<MutantProof | BrokenMutant>;
+  /** Wall-clock time the proof took. */
+  ms: number;
+}
+
+export const DEFAULT_PROOF: ProofOptions = { referenceSeeds: [1, 2, 3], mutantSeeds: [1, 2] };
+
+export async function proveExercise(exercise: Exercise, options: ProofOptions = DEFAULT_PROOF): Promise<Proof> {
+  const start = performance.now();
+  const own = options.runner ? undefined : new WarmSuiteRunner();
+  const runner: SuiteRunner = options.runner ?? ((r) => own!.run(r));
+  const judge = async (subject: string, file: string, seed: number): Promise<Verdict> => {
+    const verdict = await verify({ exercise, file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS }, runner);
+    options.onVerdict?.(subject, seed, verdict);
+    return verdict;
+  };
+  try {
+    const reference: Verdict[] = [];
+    for (const seed of options.referenceSeeds) reference.push(await judge('reference', exercise.solutionPath, seed));
+    const starter = await judge('starter', exercise.starterPath, options.referenceSeeds[0] ?? 1);
+    const mutants: Proof['mutants'] = [];
+    for (const mutant of loadMutants(exercise)) {
+      if (isBroken(mutant)) {
+        mutants.push(mutant);
+        continue;
+      }
+      const verdicts: Verdict[] = [];
+      for (const seed of options.mutantSeeds) verdicts.push(await judge(`mutant ${mutant.name}`, mutant.file, seed));
+      mutants.push({ mutant, verdicts });
+    }
+    return { reference, starter, mutants, ms: performance.now() - start };
+  } finally {
+    own?.close();
+  }
+}
+
+/** Failed checks of a verdict as text: what a mutant's `expect` must be found in. */
+export function failureText(verdict: Verdict): string {
+  return verdict.checks
+    .filter((c) => !c.passed)
+    .map((c) => `${c.name}\n${c.message ?? ''}\n${c.detail ?? ''}`)
+    .join('\n---\n');
+}
