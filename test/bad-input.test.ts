@@ -89,12 +89,12 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
 
   test("--file naming one of learn-ds's own references, tests or mutants is refused", async ({ expect }) => {
     for (const [path, kind] of [
-      ['solutions/retry-backoff.ts', "reference solution"],
-      ['exercises/retry-backoff/tests/retry-backoff.test.ts', 'hidden tests'],
+      ['solutions/retry-backoff.ts', "learn-ds's own reference solution"],
+      ['exercises/retry-backoff/tests/retry-backoff.test.ts', "one of learn-ds's hidden tests"],
     ] as const) {
       const result = await learnDs(tempDir(), ['verify', 'retry-backoff', '--file', join(repoRoot, path)]);
       expect(result.exitCode).toBe(2);
-      expect(result.stderr).toContain(`is one of learn-ds's own ${kind}, not your code`);
+      expect(result.stderr).toContain(`is ${kind}, not your code`);
     }
   });
 

@@ -39,7 +39,8 @@ export function realOrSame(file: string): string {
 export function refusedSubject(file: string, shown: string): string | undefined {
   const kind = ownFileKind(file);
   if (!kind || process.env.LEARN_DS_AUTHOR === '1') return undefined;
-  return `${shown} is one of learn-ds's own ${kind === 'mutants' ? 'wrong solutions (mutants)' : kind}, not your code: verify judges the file you write ` +
+  const what = { 'reference solution': "learn-ds's own reference solution", 'hidden tests': "one of learn-ds's hidden tests", mutants: "one of learn-ds's wrong solutions (mutants)" }[kind];
+  return `${shown} is ${what}, not your code: verify judges the file you write ` +
     '(the one `learn-ds start` created for you, or any file of yours with --file).';
 }
 
