@@ -326,7 +326,7 @@ export async function runFindings(exercise: Exercise, options: ProofOptions): Pr
   const mutants = proof.mutants.filter((m) => !isBroken(m)).length;
   const findings = [...proofFindings(exercise, proof), ...(await demoFindings(exercise, PROOF_TIMEOUT_SECONDS))];
   const seeds = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
-  const ran = `reference ${seeds(options.referenceSeeds.length)}, starter, ${mutants} mutants × ${seeds(options.mutantSeeds.length)}${exercise.demoPath ? ', demo' : ''}`;
+  const ran = `reference ${seeds(options.referenceSeeds.length)}, starter, ${mutants} mutant${mutants === 1 ? '' : 's'} × ${seeds(options.mutantSeeds.length)}${exercise.demoPath ? ', demo' : ''}`;
   return { findings, ran };
 }
 
