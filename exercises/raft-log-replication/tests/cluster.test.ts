@@ -6,7 +6,7 @@ import {
   type NodeId,
 } from 'learn-ds/sim';
 import {
-  BOUND, HEARTBEAT, KvClient, REACHED, awaitIdle, awaitLeader, canonical, cluster, describeEntry, describeLog, describeStates, list, observe, workload,
+  BOUND, HEARTBEAT, KvClient, REACHED, awaitIdle, describeMessage, awaitLeader, canonical, cluster, describeEntry, describeLog, describeStates, list, observe, workload,
   type Cluster, type KvOp,
 } from './helpers.ts';
 import { History, type KvInput, type RegisterOutput } from 'learn-ds/sim';
@@ -56,7 +56,7 @@ function expectConverged(c: Cluster, withinMs: number, context: string): void {
 const LOSSY = { loss: 0.05, duplicate: 0.05 };
 
 test('replicates client commands on every node and answers them, linearizably, on a network that loses and duplicates messages', () => {
-  checkScenario({ seeds: 8 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6 }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
     const c = cluster({ seed, nodes: size, network: LOSSY, record: false });
     const { history, clients } = workload(c, 3, 2_000);
@@ -71,8 +71,8 @@ test('replicates client commands on every node and answers them, linearizably, o
   });
 });
 
-test('under partitions, crashes with restart, loss, duplication and long reordering: no two nodes apply different entries at one index, and the history is linearizable', () => {
-  checkScenario({ seeds: 20, sometimes: [REACHED.leaderChange, REACHED.crashUncommitted, REACHED.truncated] }, (seed) => {
+test('under partitions, crashes with restart, process pauses, loss, duplication and long reordering: no two nodes apply different entries at one index, and the history is linearizable', () => {
+  checkScenario({ describe: describeMessage, seeds: 16, sometimes: [REACHED.leaderChange, REACHED.crashUncommitted, REACHED.truncated] }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
     const c = cluster({
       seed, nodes: size, record: false,
@@ -80,7 +80,7 @@ test('under partitions, crashes with restart, loss, duplication and long reorder
     });
     observe(c);
     const until = 4_000;
-    startNemesis(c.sim, { faults: ['partition', 'isolate', 'one-way', 'crash', 'loss'], gapMs: [100, 500], durationMs: [200, 1_200], until });
+    startNemesis(c.sim, { faults: ['partition', 'isolate', 'one-way', 'crash', 'pause', 'loss'], gapMs: [100, 500], durationMs: [200, 1_200], pauseMs: [100, 700], until });
     const { history } = workload(c, 3, until);
     c.sim.runUntil(until + 1_500);
     expectLinearizable(history.ops, `${size} nodes, 3 clients, random faults`);
@@ -89,7 +89,7 @@ test('under partitions, crashes with restart, loss, duplication and long reorder
 
 test(`after the faults end, with every node up and connected, a new command commits within ${BOUND} ms and every node catches up`, () => {
   let slowest = 0;
-  checkScenario({ seeds: 10 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 10 }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
     const c = cluster({ seed, nodes: size, record: false, network: { latency: spikyLatency(6, 400, 0.03), loss: 0.02, duplicate: 0.05 } });
     const until = 3_000;
@@ -112,7 +112,7 @@ test(`after the faults end, with every node up and connected, a new command comm
 });
 
 test('a command acknowledged to its client survives the crash of a minority, even of a leader that holds uncommitted entries', () => {
-  checkScenario({ seeds: 10, sometimes: [REACHED.crashUncommitted] }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 10, sometimes: [REACHED.crashUncommitted] }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
     const c = cluster({ seed, nodes: size, network: { duplicate: 0.05 }, record: false });
     observe(c);
@@ -154,7 +154,7 @@ test('a command acknowledged to its client survives the crash of a minority, eve
 });
 
 test('a leader cut off from the majority never answers a read with a stale value', () => {
-  checkScenario({ seeds: 8 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 8 }, (seed) => {
     const c = cluster({ seed, nodes: 5, record: false });
     const history = new History<KvInput<string | null>, RegisterOutput<string | null>>();
     const old = new KvClient(c, 'c1', history);
@@ -186,7 +186,7 @@ test('a leader cut off from the majority never answers a read with a stale value
 
 test('a follower far behind catches up fast once it is back (not one entry per round trip)', () => {
   let slowest = 0;
-  checkScenario({ seeds: 6 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6 }, (seed) => {
     const c = cluster({ seed, nodes: 5, record: false });
     const first = expectLeader(c);
     const late = c.learners.find((id) => id !== first.id)!;
@@ -217,7 +217,7 @@ test('a follower far behind catches up fast once it is back (not one entry per r
 });
 
 test('a stale leader\'s uncommitted entries are replaced by the new leader\'s once the partition heals', () => {
-  checkScenario({ seeds: 6, sometimes: [REACHED.truncated] }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6, sometimes: [REACHED.truncated] }, (seed) => {
     const c = cluster({ seed, nodes: 5, record: false });
     observe(c);
     const first = expectLeader(c);
@@ -252,7 +252,7 @@ test('a stale leader\'s uncommitted entries are replaced by the new leader\'s on
 test('on a quiet network: at most 3·(n+4) append-entries for n commands on 3 nodes, and at most one per follower per heartbeat interval when idle', () => {
   let most = 0;
   let idle = 0;
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = cluster({ seed, nodes: 3 });
     const leader = expectLeader(c);
     c.sim.runFor(200);
@@ -288,7 +288,7 @@ test('on a quiet network: at most 3·(n+4) append-entries for n commands on 3 no
 });
 
 test('once a leader is up and no message is lost, no node starts another election (heartbeats restart the followers\' election timers)', () => {
-  checkScenario({ seeds: 6 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6 }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
     const c = cluster({ seed, nodes: size, network: { duplicate: 0.05 }, record: false });
     const leader = expectLeader(c);
@@ -309,7 +309,7 @@ test('once a leader is up and no message is lost, no node starts another electio
 });
 
 test('keeps term, vote and log in ctx.storage before every answer that depends on them, through crashes and restarts, even in the middle of a handler', () => {
-  checkScenario({ seeds: 6, sometimes: [REACHED.midHandler] }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6, sometimes: [REACHED.midHandler] }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
     const c = cluster({ seed, nodes: size, durability: true, record: false, network: LOSSY });
     observe(c);

@@ -2,7 +2,7 @@
 import { test } from 'vitest';
 import { check, checkScenario } from 'learn-ds/harness';
 import type { NodeId } from 'learn-ds/sim';
-import { canonical, describeEntry, describeLog, describeReceived, type LogEntry, type Message } from './helpers.ts';
+import { canonical, describeEntry, describeMessage, describeLog, describeReceived, type LogEntry, type Message } from './helpers.ts';
 import { LATENCY, expectLog, puppets, rawClient, showState, type PuppetCluster } from './puppets.ts';
 
 const STEP = 2 * LATENCY + 1;
@@ -38,7 +38,7 @@ const A2 = w(1, 'c1', 2, 'x', 'b');
 const A3 = w(1, 'c2', 1, 'y', 'c');
 
 test('as a follower, refuses append-entries whose previous entry it does not hold (the log-matching check) and says where to go back to', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = puppets(seed, 3);
     c.sim.runFor(10);
     let got = deliver(c, 'n2', ae(1, 0, 0, [A1, A2], 0));
@@ -65,7 +65,7 @@ test('as a follower, refuses append-entries whose previous entry it does not hol
 });
 
 test('truncates its log only where an entry conflicts: a late, shorter append-entries erases nothing', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = puppets(seed, 3);
     c.sim.runFor(10);
     deliver(c, 'n2', ae(1, 0, 0, [A1, A2, A3], 0));
@@ -83,7 +83,7 @@ test('truncates its log only where an entry conflicts: a late, shorter append-en
 });
 
 test('sets commitIndex to min(leaderCommit, index of the last new entry) and applies committed entries in order, once each', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = puppets(seed, 3);
     c.sim.runFor(10);
     deliver(c, 'n2', ae(1, 0, 0, [A1, A2, A3], 0));
@@ -127,7 +127,7 @@ test('sets commitIndex to min(leaderCommit, index of the last new entry) and app
 });
 
 test('grants its vote only to a candidate whose log is at least as up-to-date as its own (the election restriction)', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = puppets(seed, 5);
     c.sim.runFor(10);
     deliver(c, 'n2', ae(1, 0, 0, [A1, A2], 0));
@@ -154,7 +154,7 @@ test('grants its vote only to a candidate whose log is at least as up-to-date as
 });
 
 test('keeps currentTerm, votedFor and the log in ctx.storage, written before any answer that depends on them', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     // Every granted vote and successful append-reply is checked against the storage at the moment it is sent.
     const c = puppets(seed, 5);
     c.sim.runFor(10);
@@ -176,7 +176,7 @@ test('keeps currentTerm, votedFor and the log in ctx.storage, written before any
 });
 
 test('a node that is not the leader answers a client { ok: false, leader } with the leader it knows', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = puppets(seed, 3);
     const client = rawClient(c, 'c1');
     c.sim.runFor(10);

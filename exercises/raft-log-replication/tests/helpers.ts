@@ -152,6 +152,28 @@ export function describeOp(op: Op): string {
   }
 }
 
+/** How a timeline writes a message: `append-entries t3 prev 1/t1 +[2: t3 c1#1 write x=a] commit 1`. */
+export function describeMessage(message: unknown): string {
+  if (!isMessage(message)) return summarize(message);
+  const m = message;
+  try {
+    switch (m.type) {
+      case 'append-entries': {
+        const entries = m.entries.length === 0 ? 'no entries' : m.entries.length <= 2 ? describeLog(m.entries, m.prevLogIndex + 1) : `${m.entries.length} entries`;
+        return `append-entries t${m.term} prev ${m.prevLogIndex}/t${m.prevLogTerm} ${entries} commit ${m.leaderCommit}`;
+      }
+      case 'append-reply':
+        return m.success ? `append-reply t${m.term} success matchIndex ${m.matchIndex}` : `append-reply t${m.term} refused conflictIndex ${m.conflictIndex} conflictTerm ${m.conflictTerm}`;
+      case 'request':
+        return `request #${m.seq} ${describeOp(m.op)} (msgId ${m.msgId})`;
+      default:
+        return summarize(m, 80);
+    }
+  } catch {
+    return summarize(m, 80);
+  }
+}
+
 /** `[1: t1 c1#1 write x=a, 2: t2 no-op]` (the first and last few when long). */
 export function describeLog(entries: readonly LogEntry[], from = 1): string {
   const all = entries.map((e, i) => `${i + from}: ${describeEntry(e)}`);

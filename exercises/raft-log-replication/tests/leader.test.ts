@@ -2,7 +2,7 @@
 import { test } from 'vitest';
 import { check, checkScenario, fail } from 'learn-ds/harness';
 import type { NodeId } from 'learn-ds/sim';
-import { canonical, describeEntry, describeLog, list, type LogEntry, type Message } from './helpers.ts';
+import { canonical, describeEntry, describeMessage, describeLog, list, type LogEntry, type Message } from './helpers.ts';
 import { LATENCY, electN1, puppets, rawClient, showState, type PuppetCluster } from './puppets.ts';
 
 const STEP = 2 * LATENCY + 1;
@@ -28,7 +28,7 @@ function majority(size: number): number {
 }
 
 test('as leader, commits a command once a majority of the whole cluster stores it, itself counted once (a duplicated answer counts once), and then answers the client', () => {
-  checkScenario({ seeds: 6 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6 }, (seed) => {
     for (const size of [4, 5]) {
       const c = puppets(seed, size);
       silence(c);
@@ -75,7 +75,7 @@ test('as leader, commits a command once a majority of the whole cluster stores i
 });
 
 test('as leader, backs up over a follower\'s missing and conflicting entries in a few round trips (one per conflicting term, not one per entry)', () => {
-  checkScenario({ seeds: 6 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6 }, (seed) => {
     const c = puppets(seed, 5);
     silence(c);
     c.sim.runFor(10);
@@ -116,7 +116,7 @@ test('as leader, backs up over a follower\'s missing and conflicting entries in 
 });
 
 test('as leader, never commits an entry of an older term by counting replicas (Raft\'s figure 8): only an entry of its current term, and those before it with it', () => {
-  checkScenario({ seeds: 6 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 6 }, (seed) => {
     const c = puppets(seed, 5);
     silence(c);
     c.sim.runFor(10);
@@ -173,7 +173,7 @@ test('as leader, never commits an entry of an older term by counting replicas (R
 });
 
 test('a retried command (same client and seq) takes effect once, and the retry gets the answer of the first', () => {
-  checkScenario({ seeds: 5 }, (seed) => {
+  checkScenario({ describe: describeMessage, seeds: 5 }, (seed) => {
     const c = puppets(seed, 3);
     silence(c);
     electN1(c, ['n2']);
