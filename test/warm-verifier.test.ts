@@ -136,17 +136,18 @@ describe('the warm verifier', () => {
 
   test('an infinite loop is cut at the timeout with the cold verdict; the child is replaced and the next run works', async () => {
     const loop = join(fixtures, 'infinite-loop.ts');
-    await runner.prepare({ exerciseDir: exercise.dir, timeoutMs: 6_000 });
+    // A limit in CPU time: 3 s keeps the test short however busy the machine is.
+    await runner.prepare({ exerciseDir: exercise.dir, timeoutMs: 3_000 });
     const before = runner.childPid!;
-    const [warm, cold] = [await judgeWith(loop, runner, 6), await judgeWith(loop, undefined, 6)];
+    const [warm, cold] = [await judgeWith(loop, runner, 3), await judgeWith(loop, undefined, 3)];
     expect(warm.passed).toBe(false);
-    expect(warm.checks[0]!.message).toMatch(/used 6 s of CPU time while checking ".+": is there an infinite loop/);
+    expect(warm.checks[0]!.message).toMatch(/used 3 s of CPU time while checking ".+": is there an infinite loop/);
     expect(warm).toEqual(cold);
     expect(isAlive(before)).toBe(false);
-    const after = await judgeWith(exercise.solutionPath, runner, 6);
+    const after = await judgeWith(exercise.solutionPath, runner);
     expect(after.passed).toBe(true);
     expect(runner.childPid).not.toBe(before);
-  }, 60_000);
+  }, 120_000);
 
   test('after close, a run is interrupted and no child is left', async () => {
     const own = new WarmSuiteRunner();
