@@ -3,12 +3,13 @@
  * scaffolds an exercise that the catalog loads at once, and `npm run check` names exactly what
  * remains to write. Also: which exercises a change touches (check --changed).
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { touchedExercises } from '../src/dev/changed.ts';
 import { repoRoot, tempDir } from './support/cli.ts';
+import { hasTmux, TmuxSession } from './support/tmux.ts';
 
 describe('check --changed', () => {
   test.each([
@@ -56,6 +57,34 @@ describe('npm run new, then npm run check, in a copy of the package', () => {
     expect((await tsx('src/dev/new-cli.ts', 'retry-backoff', '--title', 'x', '--chapter', '27', '--difficulty', 'easy')).stderr).toContain('an exercise of that name exists');
     expect((await tsx('src/dev/new-cli.ts', 'something')).stderr).toContain('not on a terminal: give --title, --chapter, --difficulty');
   });
+
+  // CI installs tmux (.ci/run); without it, only this test is skipped.
+  test.skipIf(!hasTmux())(
+    'on a terminal, new asks what the flags leave out: the chapter searched, the section chosen from its list',
+    async () => {
+      const terminal = new TmuxSession(root);
+      try {
+        terminal.run('node_modules/.bin/tsx src/dev/new-cli.ts budget-keeper --difficulty hard');
+        await terminal.waitFor('Title');
+        terminal.run('Budget keeper');
+        await terminal.waitFor('Chapter of the book');
+        terminal.keys('-l', 'downstream');
+        await terminal.waitFor('27 Downstream resiliency');
+        terminal.keys('Enter');
+        await terminal.waitFor('Section it practises');
+        terminal.keys('Down');
+        terminal.keys('Enter');
+        await terminal.waitFor('Exports the learner writes');
+        terminal.run('spend, refund');
+        await terminal.waitFor('npm run check -- budget-keeper', 60_000);
+      } finally {
+        terminal.close();
+      }
+      const manifest = JSON.parse(readFileSync(join(root, 'exercises', 'budget-keeper', 'exercise.json'), 'utf8')) as Record<string, unknown>;
+      expect(manifest).toMatchObject({ title: 'Budget keeper', chapter: { number: 27, title: 'Downstream resiliency' }, part: 'Resiliency', section: 'Retry', difficulty: 'hard', exports: ['spend', 'refund'] });
+    },
+    2 * 60_000,
+  );
 
   test(
     'a scaffolded exercise is listed at once, and check names what remains to write',
