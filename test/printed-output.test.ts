@@ -39,9 +39,10 @@ describe('rendering', () => {
     printed: { lines: [{ check: null, stream: 'stdout', text: 'hello' }, { check: 'works', stream: 'stderr', text: 'oops' }], leftOut: 7 },
   };
 
-  test('printed lines come after the verdict, grouped by check, then how many more', () => {
+  test('printed lines come after the checks (the summary stays last), grouped by check, then how many more', () => {
     const text = stripVTControlCharacters(renderVerdict(verdict, { file: 'demo.ts', replay: 'r' }));
-    expect(text.indexOf('Your code printed:')).toBeGreaterThan(text.indexOf('All 1 checks passed.'));
+    expect(text.indexOf('Your code printed:')).toBeGreaterThan(text.indexOf('✓ works'));
+    expect(text.endsWith('All 1 checks passed.')).toBe(true);
     expect(stripVTControlCharacters(renderPrinted(verdict.printed!))).toBe(
       'Your code printed:\n  while loading (outside any check):\n    │ hello\n  during "works":\n    │ oops\n  … and 7 more lines (only the first 2 are kept)',
     );

@@ -59,6 +59,8 @@ export function renderVerdict(verdict: Verdict, ctx: VerdictContext): string {
       lines.push(style.dim('      (details left out: fix the first failure first, or see them all with --json)'));
     }
   }
+  // After the checks, before the summary: watch keeps a long verdict's summary on screen (fitVerdict).
+  if (verdict.printed) lines.push('', renderPrinted(verdict.printed));
   lines.push('');
   const failed = verdict.checks.filter((c) => !c.passed).length;
   if (verdict.passed) {
@@ -69,7 +71,6 @@ export function renderVerdict(verdict: Verdict, ctx: VerdictContext): string {
     lines.push(style.red.bold(`${failed} of ${verdict.checks.length} checks failed.`));
     lines.push(style.dim(`seed ${verdict.seed} · replay this exact run: ${ctx.replay}`));
   }
-  if (verdict.printed) lines.push('', renderPrinted(verdict.printed));
   return lines.join('\n');
 }
 
