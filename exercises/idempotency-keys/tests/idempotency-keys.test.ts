@@ -17,6 +17,8 @@ type Plan = 'succeed' | 'fail' | 'hold';
 
 class FakeGateway {
   readonly received: unknown[] = [];
+  /** The field names of each object charge() was called with, sorted: nothing beyond the three. */
+  readonly receivedFields: string[][] = [];
   readonly chargeIds: string[] = [];
   private readonly held: Array<() => void> = [];
   private readonly waiters: Array<{ n: number; resolve: () => void }> = [];
@@ -29,6 +31,7 @@ class FakeGateway {
   // An arrow function, so that `const { charge } = gateway` works too.
   readonly charge = (request: ChargeRequest): Promise<{ chargeId: string }> => {
     this.received.push(snapshot(request));
+    this.receivedFields.push(typeof request === 'object' && request !== null ? Object.keys(request).sort() : []);
     const chargeId = `ch_${this.prefix}${this.received.length}`;
     this.chargeIds.push(chargeId);
     for (const w of this.waiters.filter((w) => this.received.length >= w.n)) w.resolve();
@@ -133,7 +136,18 @@ function expectStatus(outcome: Outcome, expected: number, what: string, why: str
   }
   const r = outcome.reply;
   check(r.status === expected, () => `${what} answered ${r.status} with ${describeBody(r)}; expected ${expected} ${why}${extra ? extra(r) : ''}`);
+  if (expected >= 400) expectErrorBody(r, what);
   return r;
+}
+
+/** An error's body is exactly { "error": "<message>" }: JSON, one string field, nothing else. */
+function expectErrorBody(r: Reply, what: string): void {
+  const body = r.json as Record<string, unknown> | undefined;
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body) : undefined;
+  check(
+    fields !== undefined && fields.length === 1 && fields[0] === 'error' && typeof body!.error === 'string',
+    () => `${what} answered ${r.status} with ${describeBody(r)}; expected the JSON body { "error": "<a message>" }, with nothing else in it (every response has a JSON body)`,
+  );
 }
 
 /** The classic: Node lowercases incoming header names, so req.headers['Idempotency-Key'] is always undefined. */
@@ -155,6 +169,12 @@ function expectChargeBody(r: Reply, chargeId: string, charge: ChargeRequest, wha
   check(
     isDeepStrictEqual(got, expected),
     () => `${what} answered 201 with ${describeBody(r)}; expected ${show(expected)} (the gateway's chargeId and the charge's customer, amount and currency)`,
+  );
+  const extra = Object.keys(body).filter((f) => !['chargeId', 'customer', 'amount', 'currency'].includes(f));
+  check(
+    extra.length === 0,
+    () => `${what} answered 201 with ${describeBody(r)}; expected exactly ${show(expected)}: nothing else, so the extra field${extra.length === 1 ? '' : 's'} ${extra.join(', ')} must not be there ` +
+      '(other fields of a request are ignored, never passed through)',
   );
 }
 
@@ -314,6 +334,39 @@ test('treats different keys as different payments, even with the same body', asy
   expectChargeBody(r, gw.chargeIds[1]!, charge, what);
 });
 
+test('ignores other fields of the body: the gateway gets { customer, amount, currency } and the 201 holds nothing else, even a forged chargeId', async () => {
+  const d = dataFor('extra fields');
+  const gw = new FakeGateway('x');
+  const port = await start(gw);
+  const charge = d.charge();
+  const raw = JSON.stringify({ ...charge, chargeId: 'ch_forged', note: 'birthday present', status: 'refunded' });
+  const p = { key: d.key(), raw };
+  const what = describePost(p);
+  const r = expectStatus(await post(port, p), 201, what, '(a first charge: other fields are ignored)', keyHint);
+  expectCharges(gw, 1, what);
+  check(
+    isDeepStrictEqual(gw.receivedFields[0], ['amount', 'currency', 'customer']),
+    () => `${what}: gateway.charge() was called with the fields ${show(gw.receivedFields[0])}; expected exactly { customer, amount, currency }: other fields are ignored`,
+  );
+  expectChargeBody(r, gw.chargeIds[0]!, charge, what);
+  expectReplay(await post(port, p), r, `the same ${what} again`);
+});
+
+test('keys that differ only in case, or only in their last digit, are different payments', async () => {
+  const d = dataFor('key shapes');
+  const gw = new FakeGateway('c');
+  const port = await start(gw);
+  const base = d.key();
+  const keys = [`Order-${base}`, `order-${base}`, `ORDER-${base}`, `order-${base}-1000`, `order-${base}-1001`];
+  for (const [i, key] of keys.entries()) {
+    const p = { key, charge: d.charge() };
+    const what = `${describePost(p)}, after ${i} request(s) with the keys ${keys.slice(0, i).map((k) => show(k)).join(', ') || '(none)'}`;
+    const r = expectStatus(await post(port, p), 201, what, '(an Idempotency-Key is compared exactly, case included: this key is new)', keyHint);
+    expectCharges(gw, i + 1, what);
+    expectChargeBody(r, gw.chargeIds[i]!, p.charge, what);
+  }
+});
+
 test('rejects a request without an Idempotency-Key, or with an empty one, with 400, charging nothing', async () => {
   const d = dataFor('missing key');
   const gw = new FakeGateway('n');
@@ -424,6 +477,24 @@ test('forgets a key keyTtlMs after its response was sent: the key then starts a 
   moveClock(ttl - 1);
   expectReplay(await post(port, q), fresh, `the same ${describePost(q)}, ${ttl - 1} ms later,`, '; the new payment is stored for keyTtlMs too');
   expectCharges(gw, 2, 'a replay of the new payment');
+});
+
+test('a fractional keyTtlMs: 1000 ms after the response is still a replay with keyTtlMs = 1000.5, 1001 ms is a new payment', async () => {
+  fakeClock();
+  const d = dataFor('fractional expiry');
+  const gw = new FakeGateway('f');
+  const port = await start(gw, 1000.5);
+  const p = { key: d.key(), charge: d.charge() };
+  const original = expectStatus(await post(port, p), 201, describePost(p), '(a first charge)', keyHint);
+  moveClock(1000);
+  const early = `the same ${describePost(p)}, 1000 ms after the first response was sent (keyTtlMs = 1000.5),`;
+  const outcome = await post(port, p);
+  check(gw.count === 1, () => `${early} charged the gateway again; expected a replay: 1000 ms is less than keyTtlMs = 1000.5 ms`);
+  expectReplay(outcome, original, early);
+  moveClock(1);
+  const late = `the same ${describePost(p)}, 1001 ms after the first response was sent (keyTtlMs = 1000.5),`;
+  expectStatus(await post(port, p), 201, late, 'and a new charge: from keyTtlMs on, the key is forgotten');
+  expectCharges(gw, 2, late.slice(0, -1));
 });
 
 test('keeps a key while its first request runs, however long, and counts keyTtlMs from when the response was sent', async () => {
