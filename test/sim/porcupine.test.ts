@@ -11,7 +11,7 @@ import { etcdModel, havePorcupine, kvAppendModel, labels, parseJepsen, parseKv }
 const run = havePorcupine || process.env.CI ? describe : describe.skip;
 
 run("Porcupine's labelled histories", () => {
-  const { jepsen, kv } = havePorcupine ? labels() : { jepsen: [], kv: [] };
+  const { jepsen, kv }: ReturnType<typeof labels> = havePorcupine ? labels() : { jepsen: [], kv: [] };
 
   test('the labels were found (102 etcd histories, 10 key-value checks)', () => {
     expect(jepsen.length).toBe(102);
