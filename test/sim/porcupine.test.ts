@@ -27,8 +27,8 @@ run("Porcupine's labelled histories", () => {
   }, 120_000);
 
   // The whole-store checks of 10 clients take seconds of search each: they are in bench/ instead.
-  test.for(kv.filter(([name, , partitioned]) => partitioned || name.startsWith('c01')))('key-value %s (expected linearizable: %s, by key: %s)', ([name, expected, partitioned]) => {
+  test.for(kv.filter(([name, , partitioned]) => partitioned || name.startsWith('c01')))('key-value %s (expected linearizable: %s, by key: %s)', { timeout: 60_000 }, ([name, expected, partitioned]) => {
     const result = checkLinearizable(parseKv(name), kvAppendModel(partitioned));
     expect(result.ok ? 'linearizable' : result.verdict).toBe(expected ? 'linearizable' : 'not-linearizable');
-  }, 60_000);
+  });
 });
