@@ -2,7 +2,7 @@
  * The CLI end to end, as a learner uses it: the real launcher in a fresh directory.
  * next → verify fails → the reference copied in → verify passes → progress saved → next moves on.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -142,10 +142,13 @@ describe('usage errors exit with 2 and say what to do', () => {
 
 describe('anywhere', () => {
   test('verify ID --file PATH judges a file from any directory, without a workspace', async () => {
-    const r = await learnDs(tempDir(), ['verify', first!.id, '--file', first!.solutionPath, '--json', '--timeout', '60']);
+    // A correct file of the learner's (the reference itself is refused: it is not their code).
+    const mine = join(tempDir(), 'mine.ts');
+    copyFileSync(first!.solutionPath, mine);
+    const r = await learnDs(tempDir(), ['verify', first!.id, '--file', mine, '--json', '--timeout', '60']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).passed).toBe(true);
-  });
+  }, 180_000);
 
   test('--workspace DIR puts the workspace there', async () => {
     const dir = tempDir();
@@ -210,7 +213,7 @@ describe('reading and finding exercises', () => {
         expect(r.stdout + r.stderr, `${extra.join(' ')} ${args.join(' ')}`).not.toMatch(esc);
       }
     }
-  });
+  }, 180_000);
 
   test('list filters by part (case-insensitive prefix), chapter and what is left to do; --json', async () => {
     const part = first!.part;
@@ -253,5 +256,89 @@ describe('reading and finding exercises', () => {
     expect(readFileSync(file, 'utf8')).toBe('// my work\n');
     expect((await learnDs(dir, ['reset', '--all', '--yes'])).exitCode).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(first!.starterPath, 'utf8'));
+  });
+});
+
+describe('friendly at every step', () => {
+  const dir = tempDir();
+  const launcher = join(repoRoot, 'bin', 'learn-ds.js');
+  beforeAll(async () => {
+    expect((await learnDs(dir, ['start', first!.id])).exitCode).toBe(0);
+  });
+
+  test('list fits 80 columns (longest titles shortened with …) and shows each exercise\'s difficulty', async () => {
+    const r = await learnDs(dir, ['list']);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(80);
+    expect(lines[0]).toMatch(/#\s+id\s+ch\.\s+title\s+level\s+status/);
+    for (const e of catalog.exercises) {
+      const line = lines.find((l) => l.includes(` ${e.id} `))!;
+      expect(line, e.id).toMatch(new RegExp(`^\\s*${e.number}\\s+${e.id}\\s+${e.chapter.number}\\s+.+\\s${e.difficulty}\\s`));
+    }
+  });
+
+  test('output cut short by a pipe (`--help | head -1`) is no error', async () => {
+    for (const args of ['--help', 'list', 'show --plain']) {
+      const r = await execa('bash', ['-c', `node ${launcher} ${args} | head -1 >/dev/null; echo "exit \${PIPESTATUS[0]}"`], { cwd: dir, reject: false, env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '' } });
+      expect(r.stdout.trim(), args).toBe('exit 0');
+      expect(r.stderr, args).toBe('');
+    }
+  });
+
+  test('with --json, a usage error is JSON as well', async () => {
+    for (const args of [['verify', '--json', '--seed', 'abc'], ['list', '--json', '--chapter', '99'], ['progress', '--json', '--bogus']]) {
+      const r = await learnDs(dir, args);
+      expect(r.exitCode, args.join(' ')).toBe(2);
+      const json = JSON.parse(r.stdout) as { error: { message: string; exitCode: number } };
+      expect(json.error.exitCode).toBe(2);
+      expect(json.error.message.length).toBeGreaterThan(10);
+    }
+    expect(JSON.parse((await learnDs(dir, ['verify', '--json', '--seed', 'abc'])).stdout).error.message).toContain('the seed is a whole number');
+  });
+
+  test('an exercise by its list number; prefixes and typos get every likely id suggested', async () => {
+    const fifth = catalog.exercises[4]!;
+    expect((await learnDs(dir, ['show', String(fifth.number), '--plain'])).stdout).toBe(readFileSync(fifth.readmePath, 'utf8').replace(/\n$/, ''));
+    const none = await learnDs(dir, ['show', '999']);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain(`numbered 1 to ${catalog.exercises.length}`);
+    const retry = await learnDs(dir, ['show', 'retry']);
+    expect(retry.exitCode).toBe(2);
+    for (const e of catalog.exercises.filter((x) => x.id.startsWith('retry'))) expect(retry.stderr).toContain(`"${e.id}"`);
+    expect((await learnDs(dir, ['show', 'bulkhed'])).stderr).toContain('Did you mean "bulkhead"?');
+  });
+
+  test('a file where the id goes is understood, or the right command is suggested', async () => {
+    const other = join(dir, 'notes.ts');
+    writeFileSync(other, 'export {};\n');
+    const r = await learnDs(dir, ['verify', './notes.ts']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('"./notes.ts" is a file, not an exercise id. Name the exercise and the file: `npx learn-ds verify <id> --file ./notes.ts`');
+    const named = join(dir, first!.file);
+    writeFileSync(named, 'export {};\n');
+    const inferred = await learnDs(dir, ['verify', `./${first!.file}`, '--json', '--timeout', '60']);
+    expect(JSON.parse(inferred.stdout)).toMatchObject({ exercise: first!.id, passed: false });
+  }, 180_000);
+
+  test('a deleted exercise file: start it again, and the backups are named', async () => {
+    const own = tempDir();
+    expect((await learnDs(own, ['start', first!.id])).exitCode).toBe(0);
+    rmSync(firstFile(own));
+    const r = await learnDs(own, ['verify']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`Your file for ${first!.id} is gone`);
+    expect(r.stderr).toContain(`npx learn-ds start ${first!.id}`);
+    expect(r.stderr).toContain('.learn-ds/backups/');
+    const never = await learnDs(own, ['verify', second!.id]);
+    expect(never.stderr).toContain(`You have not started ${second!.id} yet`);
+  });
+
+  test('hint for an exercise other than the current one: the follow-up names that exercise', async () => {
+    const other = catalog.exercises.find((e) => e.id !== first!.id && e.hints.length > 1)!;
+    const r = await learnDs(dir, ['hint', other.id]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`npx learn-ds hint ${other.id}\` again`);
+    expect((await learnDs(dir, ['hint'])).stdout).toMatch(/npx learn-ds hint` again|That was the last hint/);
   });
 });

@@ -206,3 +206,16 @@ describe('prompts and locks', () => {
     expect(isStale(undefined, 100, alive, 5_000)).toBe(false); // being written right now
   });
 });
+
+describe('where `next` creates a workspace', () => {
+  test('inside learn-ds\'s own source tree, at the clone\'s top rather than among the sources', async () => {
+    const { newWorkspaceRoot } = await import('../src/workspace/workspace.ts');
+    const own = '/home/ada/learn-ds-clone';
+    expect(newWorkspaceRoot(`${own}/src/cli`, undefined, {}, own)).toBe(`${own}/learn-ds`);
+    expect(newWorkspaceRoot(`${own}/exercises`, undefined, {}, own)).toBe(`${own}/learn-ds`);
+    expect(newWorkspaceRoot(own, undefined, {}, own)).toBe(`${own}/learn-ds`);
+    expect(newWorkspaceRoot('/home/ada', undefined, {}, own)).toBe('/home/ada/learn-ds');
+    expect(newWorkspaceRoot(`${own}-other/x`, undefined, {}, own)).toBe(`${own}-other/x/learn-ds`);
+    expect(newWorkspaceRoot(`${own}/src`, 'ws', {}, own)).toBe(`${own}/src/ws`); // named: where the learner said
+  });
+});

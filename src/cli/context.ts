@@ -68,12 +68,28 @@ export function resolveExercise(id: string | undefined, progress: Progress | und
   }
   const found = byId.get(id);
   if (found) return found;
+  // `show 15`: the number `list` shows.
+  if (/^\d+$/.test(id)) {
+    const byNumber = exercises.find((e) => e.number === Number(id));
+    if (byNumber) return byNumber;
+    throw usageError(`There is no exercise number ${id}: they are numbered 1 to ${exercises.length}. \`${CMD} list\` shows them.`);
+  }
   if (/[\\/]|\.\./.test(id)) throw usageError(`"${id}" is not an exercise id (ids have no slashes or dots); \`${CMD} list\` shows them.`);
-  const closest = exercises
-    .map((e) => ({ id: e.id, distance: leven(id, e.id) }))
-    .filter((c) => c.distance <= Math.max(2, Math.floor(c.id.length / 3)) || c.id.includes(id))
+  const suggestions = suggestIds(id, exercises.map((e) => e.id));
+  const meant = suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : '';
+  throw usageError(`There is no exercise "${id}".${meant} \`${CMD} list\` shows them all.`);
+}
+
+/** Ids a mistyped one may have meant: every id it begins (or is part of), else the closest by edit distance. */
+export function suggestIds(typed: string, ids: readonly string[]): string[] {
+  const lower = typed.toLowerCase();
+  const containing = ids.filter((id) => id.startsWith(lower) || (lower.length >= 3 && id.includes(lower)));
+  if (containing.length > 0) return containing.slice(0, 4);
+  const closest = ids
+    .map((id) => ({ id, distance: leven(lower, id) }))
+    .filter((c) => c.distance <= Math.max(2, Math.floor(c.id.length / 3)))
     .sort((a, b) => a.distance - b.distance)[0];
-  throw usageError(`There is no exercise "${id}".${closest ? ` Did you mean "${closest.id}"?` : ''} \`${CMD} list\` shows them all.`);
+  return closest ? [closest.id] : [];
 }
 
 export function print(text: string): void {

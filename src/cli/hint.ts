@@ -18,6 +18,8 @@ export async function runHint(id: string | undefined, options: { all?: boolean }
   const exercise = resolveExercise(id, progress);
   const seen = progress.exercises[exercise.id]?.hintsSeen ?? 0;
   const total = exercise.hints.length;
+  // The follow-up names the exercise when the learner did: it may not be the current one.
+  const again = `${CMD} hint${id === undefined ? '' : ` ${exercise.id}`}`;
   if (options.all) {
     const saved = await trySave(ws, (p) => recordHintSeen(p, exercise.id, total));
     print(renderHints(exercise.hints, 0, total));
@@ -25,12 +27,12 @@ export async function runHint(id: string | undefined, options: { all?: boolean }
     return;
   }
   if (seen >= total) {
-    print(`${renderHints(exercise.hints, total - 1, total)}\n\n${style.dim(`That was the last hint. \`${CMD} hint --all\` shows them all again.`)}`);
+    print(`${renderHints(exercise.hints, total - 1, total)}\n\n${style.dim(`That was the last hint. \`${again} --all\` shows them all again.`)}`);
     return;
   }
   const saved = await trySave(ws, (p) => recordHintSeen(p, exercise.id, seen + 1));
   const left = total - seen - 1;
-  print(`${renderHints(exercise.hints, seen, seen + 1)}\n\n${style.dim(left > 0 ? `${left} more hint${left > 1 ? 's' : ''}: run \`${CMD} hint\` again.` : 'That was the last hint.')}`);
+  print(`${renderHints(exercise.hints, seen, seen + 1)}\n\n${style.dim(left > 0 ? `${left} more hint${left > 1 ? 's' : ''}: run \`${again}\` again.` : 'That was the last hint.')}`);
   warnNotSaved(saved, 'Which hints you have seen was not saved');
 }
 

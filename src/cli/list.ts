@@ -55,7 +55,7 @@ export async function runList(globals: GlobalOptions, options: ListOptions = {})
   const all = catalog().exercises;
   const shown = filterExercises(all, filter, (id) => isPassed(progress, id));
   if (options.json) print(listJson(shown, progress));
-  else print(shown.length > 0 ? renderList(shown, progress) : emptyReason(filter, all));
+  else print(shown.length > 0 ? renderList(shown, progress, process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80) : emptyReason(filter, all));
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {

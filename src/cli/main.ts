@@ -21,7 +21,7 @@ import * as doctor from './doctor.ts';
 import * as watch from './watch.ts';
 import * as stop from './stop.ts';
 
-function buildProgram(): Command {
+function buildProgram(json = false): Command {
   const program = new Command('learn-ds')
     .description('Learn distributed systems by building them, chapter by chapter along "Understanding Distributed Systems".')
     .version(packageVersion(), '-v, --version')
@@ -29,6 +29,8 @@ function buildProgram(): Command {
     .option('--no-color', 'plain output without colours (NO_COLOR works too)')
     .showSuggestionAfterError(true)
     .exitOverride()
+    // Set before the commands are added, so that each of them inherits it.
+    .configureOutput(json ? { outputError: () => undefined } : {})
     .addHelpText('after', `\nStart here:\n  $ ${CMD} next      start the next exercise\n  $ ${CMD} verify    judge your file\n  $ ${CMD} hint      a hint, one at a time`);
   program.hook('preAction', () => {
     if (program.opts<{ color: boolean }>().color === false) disableColor();
@@ -83,13 +85,27 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     await runDaemon().catch(() => process.exit(0));
     return;
   }
+  // `learn-ds --help | head`: the reader left; that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  // With --json, a usage error is JSON too (on stdout, where the script reads), not commander's text.
+  const json = argv.slice(2).includes('--json');
   try {
-    const program = buildProgram();
+    const program = buildProgram(json);
     if (isBare(argv.slice(2))) await runBare(program, argv);
     else await program.parseAsync([...argv]);
   } catch (error) {
     const { message, exitCode } = explain(error);
-    if (message) process.stderr.write(`${style.red(message)}\n`);
+    if (json && exitCode === 2) process.stdout.write(`${JSON.stringify({ error: { message: usageText(error, message), exitCode } })}\n`);
+    else if (message) process.stderr.write(`${style.red(message)}\n`);
     process.exitCode = exitCode;
   }
+}
+
+/** A usage error's text, commander's included ("error: " and the help hint left out). */
+function usageText(error: unknown, message: string): string {
+  if (error instanceof CommanderError) return error.message.replace(/^error: /, '');
+  return message;
 }

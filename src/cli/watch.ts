@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { style } from '../report/style.ts';
 import { learnerFile } from '../workspace/workspace.ts';
+import { missingFile } from './target.ts';
 import { CMD, catalog, print, resolveExercise, shown, usageError, workspaceAndProgress, type GlobalOptions } from './context.ts';
 import { renderHints } from './hint.ts';
 import { trySave } from './save.ts';
@@ -25,9 +26,7 @@ export async function runWatch(id: string | undefined, options: WatchOptions, gl
   const { ws, progress } = await workspaceAndProgress(globals);
   const exercise = resolveExercise(id, progress);
   const file = learnerFile(ws, exercise);
-  if (!existsSync(file)) {
-    throw usageError(`You have not started ${exercise.id} yet (no ${shown(file)}). Run \`${CMD} start ${exercise.id}\`, then watch it.`);
-  }
+  if (!existsSync(file)) throw missingFile(exercise.id, file, progress, ', then watch it');
   const [{ WatchSession }, { openTerminal }] = await Promise.all([import('../watch/session.ts'), import('../watch/terminal.ts')]);
   const terminal = openTerminal();
   const session = new WatchSession({

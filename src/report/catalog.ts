@@ -1,5 +1,4 @@
 /** Renders the catalog (`list`, as a table or JSON) and an exercise's heading. */
-import Table from 'cli-table3';
 import type { Exercise } from '../catalog/catalog.ts';
 import type { Progress } from '../workspace/progress.ts';
 import { PASS, style } from './style.ts';
@@ -26,16 +25,28 @@ function statusLabel(status: Status): string {
   }
 }
 
-export function renderList(exercises: readonly Exercise[], progress: Progress): string {
-  const table = new Table({
-    head: ['#', 'id', 'chapter', 'title', 'status'],
-    style: { head: [], border: [], compact: true },
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  for (const e of exercises) {
-    table.push([String(e.number), e.id, `${e.chapter.number} ${e.chapter.title}`, e.title, statusLabel(statusOf(progress, e.id))]);
-  }
-  return table.toString();
+/**
+ * The catalog as `list` (and the menu, and watch's `l`) shows it: one line per exercise, no wider
+ * than `width` (80 by default, a terminal's width when given): the title is shortened with "…"
+ * when the line would be too long, never wrapped. Columns: number, id, chapter, title,
+ * difficulty, status.
+ */
+export function renderList(exercises: readonly Exercise[], progress: Progress, width = 80): string {
+  const rows = exercises.map((e) => ({
+    cells: [String(e.number), e.id, String(e.chapter.number), e.title, e.difficulty],
+    status: statusOf(progress, e.id),
+  }));
+  const head = ['#', 'id', 'ch.', 'title', 'level'];
+  const STATUS = 9; // "✓ passed", "▸ current", "• started", "todo"
+  const widthOf = (i: number) => Math.max(head[i]!.length, ...rows.map((r) => r.cells[i]!.length));
+  const widths = [0, 1, 2, 3, 4].map(widthOf);
+  // The title takes what is left of the width after the other columns and the gaps.
+  const fixed = widths[0]! + widths[1]! + widths[2]! + widths[4]! + STATUS + 2 * 5;
+  widths[3] = Math.max(10, Math.min(widths[3]!, Math.max(1, width - 1) - fixed));
+  const fit = (text: string, w: number) => (text.length > w ? `${text.slice(0, w - 1)}…` : text.padEnd(w));
+  const line = (cells: string[], status: string) =>
+    `${cells[0]!.padStart(widths[0]!)}  ${cells.slice(1).map((c, i) => fit(c, widths[i + 1]!)).join('  ')}  ${status}`.trimEnd();
+  return [style.bold(line(head, 'status')), ...rows.map((r) => line(r.cells, statusLabel(r.status)))].join('\n');
 }
 
 /**

@@ -177,7 +177,7 @@ export class WatchSession {
         break;
       case 'list':
         this.progress = await loadProgress(this.options.ws.progressFile);
-        this.show(renderList(this.options.catalog.exercises, this.progress));
+        this.show(renderList(this.options.catalog.exercises, this.progress, this.options.output.size?.()?.columns ?? 80));
         break;
       case 'statement':
         this.show((await this.options.cli.statement(this.exercise)).trimEnd());

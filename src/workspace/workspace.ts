@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Exercise } from '../catalog/catalog.ts';
 import { chapterSlug } from '../catalog/chapters.ts';
 import { packageRoot, packageVersion } from '../package-paths.ts';
@@ -51,9 +51,16 @@ export function findWorkspace(cwd: string, explicit: string | undefined, env: No
   }
 }
 
-/** Where `learn-ds next` creates a workspace when there is none. */
-export function newWorkspaceRoot(cwd: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(cwd, explicit || env[WORKSPACE_ENV] || DEFAULT_WORKSPACE_NAME);
+/**
+ * Where `learn-ds next` creates a workspace when there is none: ./learn-ds/, except inside
+ * learn-ds's own sources (src/, exercises/, …), where it goes beside them, at the clone's top.
+ */
+export function newWorkspaceRoot(cwd: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env, ownRoot = packageRoot): string {
+  const named = explicit || env[WORKSPACE_ENV];
+  if (named) return resolve(cwd, named);
+  const inside = relative(ownRoot, resolve(cwd));
+  const inOwnTree = inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
+  return join(inOwnTree ? ownRoot : resolve(cwd), DEFAULT_WORKSPACE_NAME);
 }
 
 /** The learner's file of an exercise: <workspace>/<chapter>/<file>, e.g. 27-downstream-resiliency/retry-backoff.ts */
