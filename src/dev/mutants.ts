@@ -116,7 +116,8 @@ function hunkProblem(hunk: StructuredPatch['hunks'][number], reference: string[]
  */
 export function applyMutantPatch(patchText: string, reference: string, shown: { patch: string; reference: string }): string {
   const diff = diffPart(patchText);
-  const fix = `make the patch match the reference again (edit the wrong solution from ${shown.reference} and run \`npm run mutants -- save …\`), or keep it as a full .ts file`;
+  const id = basename(shown.reference).replace(/\.ts$/, '');
+  const fix = `run \`npm run mutants -- rebase ${id}\` (it merges each mutant's change into the changed reference), or make it again by hand with \`npm run mutants -- show ${id} <name>\`, an edit, and \`save\``;
   if (!diff) throw new Error(`${shown.patch}: no diff after the header (a patch mutant is its header, then a unified diff starting with "--- a/${shown.reference}")`);
   let patches: StructuredPatch[];
   try {

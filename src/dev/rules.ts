@@ -246,7 +246,11 @@ export function fileFindings(exercisesDir: string, name: string, solutionsDir?: 
   }
   findings.push(...placeholderFindings(exercise), ...statementFindings(exercise), ...importFindings(exercise));
   const mutants = loadMutants(exercise);
-  for (const m of mutants) if (isBroken(m)) findings.push({ rule: 'mutants', problem: m.problem, fix: 'see the message: a mutant is its header, then a patch to the reference or a whole wrong solution' });
+  for (const m of mutants) {
+    if (!isBroken(m)) continue;
+    const [problem, fix] = m.problem.split('. Fix: ');
+    findings.push({ rule: 'mutants', problem: problem!, fix: fix ?? 'a mutant is its header, then a patch to the reference or a whole wrong solution (exercises/README.md, "Mutants")' });
+  }
   if (mutants.length < MIN_MUTANTS) {
     findings.push({ rule: 'mutants', problem: `${name} has ${mutants.length} mutant${mutants.length === 1 ? '' : 's'}`, fix: `write at least ${MIN_MUTANTS}, one per classic mistake (exercises/README.md, "Mutants")` });
   }
