@@ -129,7 +129,7 @@ export function cluster(opts: { seed: number; ids: readonly NodeId[]; chain: rea
     const before = highest.get(id);
     if (before !== undefined && s.seq < before.seq) {
       problem(
-        `${id}'s seq went down from ${before.seq} to ${s.seq} (epoch ${before.epoch} → ${s.epoch}) ${why}: a node never goes back; ` +
+        `${id}'s seq went down from ${before.seq} to ${s.seq} ${why}, while it follows epoch ${s.epoch}: a node never goes back; ` +
           `a message of an older epoch than the node's own (a late state or update from a configuration that no longer holds) must be ignored`,
         id, `seq ${before.seq} → ${s.seq} ${why}`,
       );

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { test } from 'vitest';
-import { check, checkScenario, fail, holds, show } from 'learn-ds/harness';
+import { check, checkScenario, fail, figure, holds, show, sometimes } from 'learn-ds/harness';
 import { startNemesis, type NodeId } from 'learn-ds/sim';
 import { compareVersions } from 'learn-ds/subject/quorum-kv';
 import {
@@ -355,14 +355,19 @@ function workload(c: Cluster, clients: number, keys: readonly string[], until: n
       const node = c.ids[Math.floor(c.sim.random() * c.ids.length)]!;
       const again = () => c.sim.after(c.sim.random() * 20, next);
       if (c.sim.random() < putRatio) client.put(node, key, `v${++written}`, again);
-      else client.get(node, key, again);
+      else {
+        client.get(node, key, (op) => {
+          sometimes('a get answered during a partition', Number.isFinite(op.returnTime) && c.sim.partitions.active);
+          again();
+        });
+      }
     };
     c.sim.after(c.sim.random() * 20, next);
   }
 }
 
 test('with R + W > N, under partitions, crashes, lost and duplicated messages, gets and puts are linearizable (no stale read)', () => {
-  checkScenario({ seeds: 60 }, (seed) => {
+  checkScenario({ seeds: 60, sometimes: ['a get answered during a partition'] }, (seed) => {
     const [n, r, w] = SAFE[seed % SAFE.length]!;
     const c = cluster({ seed, ids: idsFor(seed, n), r, w, network: { loss: 0.02, duplicate: 0.05 }, clientTimeoutMs: 300 });
     const until = 2_000;
@@ -412,7 +417,9 @@ test('after the faults stop, every replica converges to the same data (anti-entr
   });
 });
 
-test('with every replica up and connected, every get and put is answered within 6 message delays (to the coordinator, two round trips, back)', () => {
+const shownFor = new Set<number>();
+
+test('with every replica up and connected, every get and put is answered within 6 message delays and costs at most 4(N − 1) + 1 messages', () => {
   checkScenario({ seeds: 20 }, (seed) => {
     const [n, r, w] = SAFE[seed % SAFE.length]!;
     const ids = idsFor(seed, n);
@@ -429,6 +436,15 @@ test('with every replica up and connected, every get and put is answered within 
       const done = c.history.ops[op]!;
       check(Number.isFinite(done.returnTime), () => `${done.input.kind === 'write' ? 'a put' : 'a get'} of ${show(key)} through ${node}, every replica up and every message taking ${LATENCY} ms (R = ${r}, W = ${w}, N = ${n}), ` +
         `was not answered within ${BOUND} ms: a coordinator asks every peer at once, and each phase takes one round trip`);
+      // Two phases, each a request to every peer and its answers, then the answer to the client.
+      const messages = c.sent.filter((m) => m.t >= done.callTime && m.t <= done.returnTime && m.message.type !== 'sync').length;
+      const limit = 4 * (n - 1) + 1;
+      if (i === 0 && !shownFor.has(n)) {
+        shownFor.add(n);
+        figure(`messages per put, N = ${n}`, messages, { limit });
+      }
+      check(messages <= limit, () => `${done.input.kind === 'write' ? 'a put' : 'a get'} of ${show(key)} through ${node} on a quiet network cost ${messages} messages (syncs not counted); ` +
+        `two phases of a request to each of the ${n - 1} peers and an answer from each, then the answer to the client, make at most ${limit}`);
       c.sim.runFor(10);
     }
     expectLinearizable(c);
