@@ -79,3 +79,9 @@ test('verify --json: a correct file that prints and mistypes passes, with what i
   expect(json.printed.leftOut).toBeGreaterThan(0);
   expect(json.typeErrors.problems[0]).toMatchObject({ line: 8, column: 9 });
 });
+
+test('an unchanged file is checked once: the answer is cached, and shown under the name of each request', async () => {
+  const first = await startTypeCheck(fixture, 'learner.ts');
+  const again = await startTypeCheck(fixture, 'again.ts');
+  expect(again).toEqual({ ...first, problems: first!.problems.map((p) => ({ ...p, file: 'again.ts' })) });
+});

@@ -5,9 +5,11 @@
  * of the workspace's tsconfig.json (what the learner's editor shows), only for the learner's files.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { packageRoot } from '../package-paths.ts';
 
 export interface TypeProblem {
@@ -46,13 +48,66 @@ const problems = theirs.slice(0, Number(max)).map((d) => {
 process.stdout.write(JSON.stringify({ problems, total: theirs.length }));
 `;
 
-const typescript = createRequire(join(packageRoot, 'package.json')).resolve('typescript');
+const requireHere = createRequire(join(packageRoot, 'package.json'));
+const typescript = requireHere.resolve('typescript');
+const typescriptVersion = (requireHere('typescript/package.json') as { version: string }).version;
+
+/**
+ * What a check's result depends on: the file, the .ts files beside it (files of theirs it may
+ * import), the simulation kit's types and TypeScript's version. Re-verifying an unchanged file (a
+ * new seed, the project's own tests) then costs no second check.
+ */
+function cacheKey(file: string): string {
+  const hash = createHash('sha256').update(readFileSync(file)).update(typescriptVersion);
+  const stamps = (dir: string) => {
+    try {
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts') && join(dir, n) !== file).sort()) {
+        const info = statSync(join(dir, name));
+        hash.update(`${name}:${info.size}:${info.mtimeMs}`);
+      }
+    } catch {
+      // unreadable: the key is only less specific
+    }
+  };
+  stamps(dirname(file));
+  stamps(join(packageRoot, 'src', 'sim'));
+  return hash.digest('hex').slice(0, 32);
+}
+
+const cacheDir = join(packageRoot, 'node_modules', '.cache', 'learn-ds', 'typecheck');
 
 /**
  * Starts type-checking `file` and resolves with its problems, or undefined if the check could
  * not run or took longer than `limitMs` (it is a courtesy: it never fails a verdict).
  */
-export function startTypeCheck(file: string, shownFile: string, limitMs = 60_000): Promise<TypeProblems | undefined> {
+export async function startTypeCheck(file: string, shownFile: string, limitMs = 60_000): Promise<TypeProblems | undefined> {
+  let cached: string | undefined;
+  try {
+    cached = join(cacheDir, `${cacheKey(file)}.json`);
+    const hit = JSON.parse(readFileSync(cached, 'utf8')) as TypeProblems;
+    return shownAs(hit, file, shownFile);
+  } catch {
+    // not checked yet
+  }
+  const result = await runTypeCheck(file, limitMs);
+  if (result && cached) {
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileSync(cached, JSON.stringify(result));
+    } catch {
+      // a read-only install checks every time
+    }
+  }
+  return result && shownAs(result, file, shownFile);
+}
+
+/** The learner's file as they named it, other files of theirs relative to the current directory. */
+function shownAs(result: TypeProblems, file: string, shownFile: string): TypeProblems {
+  const shown = (f: string) => (f === file ? shownFile : relative(process.cwd(), f));
+  return { total: result.total, problems: result.problems.map((p) => ({ ...p, file: shown(p.file) })) };
+}
+
+function runTypeCheck(file: string, limitMs: number): Promise<TypeProblems | undefined> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', SCRIPT, typescript, file, packageRoot, String(MAX_TYPE_PROBLEMS)], {
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -77,9 +132,7 @@ export function startTypeCheck(file: string, shownFile: string, limitMs = 60_000
       process.off('exit', end);
       if (code !== 0) return resolve(undefined);
       try {
-        const result = JSON.parse(out) as TypeProblems;
-        const shown = (f: string) => (f === file ? shownFile : relative(process.cwd(), f));
-        resolve({ total: result.total, problems: result.problems.map((p) => ({ ...p, file: shown(p.file) })) });
+        resolve(JSON.parse(out) as TypeProblems);
       } catch {
         resolve(undefined);
       }
