@@ -127,8 +127,11 @@ run('learn-ds', ['start', typed.id], work);
 copyFileSync(typed.solutionPath, join(work, 'learn-ds', chapterSlug(typed.chapterInfo), typed.file));
 
 const rows: string[] = [];
+/** Each row goes to stderr as soon as it is measured: a run cut short (a time limit) still shows what it had. */
+const progress = (line: string) => process.stderr.write(`${line}\n`);
 const row = (what: string, ms: Sample, target?: Sample, targetText?: string) => {
   const judged = target !== undefined && !Number.isNaN(target.wall);
+  progress(`${what}: ${fmt(ms.wall)}, CPU ${fmt(ms.cpu)}`);
   rows.push(
     `| ${what} | ${fmt(ms.wall)} | ${fmt(ms.cpu)} | ${judged ? targetText : '–'} | ${judged ? `${verdict(ms.wall, target.wall)} (CPU: ${verdict(ms.cpu, target.cpu)})` : '–'} |`,
   );
@@ -162,6 +165,7 @@ if (process.env.BENCH_EXERCISES !== '0') {
       ...author,
     });
     const ratio = cold.wall / bare.wall;
+    progress(`verify ${e.id}: warm ${fmt(warm.wall)}, cold ${fmt(cold.wall)}, bare ${fmt(bare.wall)}`);
     perExercise.push(`| ${e.id} | ${fmt(warm.wall)} (${fmt(warm.cpu)}) | ${fmt(cold.wall)} (${fmt(cold.cpu)}) | ${fmt(bare.wall)} (${fmt(bare.cpu)}) | ${ratio.toFixed(2)}× ${ratio <= 1.5 ? 'met' : 'MISSED'} |`);
   }
 }
