@@ -46,11 +46,12 @@ export class CircuitBreaker {
     }
     try {
       const value = await op();
-      this.#failures = 0;
+      // A call let through while closed may settle after the circuit opened: then only the trial
+      // decides, and this late outcome changes nothing.
+      if (this.#openedAt === null) this.#failures = 0;
       return value;
     } catch (error) {
-      this.#failures++;
-      if (this.#failures >= this.#failureThreshold) this.#open();
+      if (this.#openedAt === null && ++this.#failures >= this.#failureThreshold) this.#open();
       throw error;
     }
   }

@@ -395,6 +395,26 @@ test('after a successful trial, the failure count starts from zero', async () =>
   expectState(breaker, 'open', `after the trial closed the circuit and ${n} consecutive failures followed`, `failureThreshold = ${n}`);
 });
 
+test('a call that settles after the circuit opened changes nothing: only the trial closes it, and the open clock is not restarted', async () => {
+  for (const late of ['succeeds', 'fails'] as const) {
+    useVirtualTime();
+    const s = settingsFor(`late ${late}`);
+    const breaker = new CircuitBreaker(s);
+    const slow = new Attempt(breaker, 'hold');
+    await flushMicrotasks();
+    for (let i = 1; i <= s.failureThreshold; i++) expectPassedThrough(await attempt(breaker, 'fail'), `on failure ${i} while a slow call is in flight`);
+    expectState(breaker, 'open', `after ${failures(s.failureThreshold)} in a row, while a slow call let through earlier is still in flight`);
+    await advance(Math.floor(s.resetTimeoutMs / 2));
+    await slow.finish(late === 'succeeds');
+    expectPassedThrough(slow, `the slow call, let through while closed, ${late === 'succeeds' ? 'succeeding' : 'failing'} after the circuit opened`);
+    const when = `after a call let through while the circuit was closed ${late === 'succeeds' ? 'succeeded' : 'failed'} late, ${Math.floor(s.resetTimeoutMs / 2)} ms after the circuit opened`;
+    expectState(breaker, 'open', when, late === 'succeeds' ? 'a late success is not the trial: only the trial closes the circuit' : 'the circuit was already open: a late failure changes nothing');
+    expectRefused(await attempt(breaker, 'ok'), when, 'the circuit is still open');
+    await advance(s.resetTimeoutMs - Math.floor(s.resetTimeoutMs / 2));
+    expectState(breaker, 'half-open', `${when}, and resetTimeoutMs = ${s.resetTimeoutMs} ms after the circuit opened`, 'the open clock counts from when the circuit opened; a late failure does not restart it');
+  }
+});
+
 test('a failed trial opens the circuit again for another resetTimeoutMs', async () => {
   useVirtualTime();
   const s = settingsFor('trial-fail');
