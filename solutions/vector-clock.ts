@@ -20,7 +20,8 @@ export function increment(clock: VectorClock, node: string): VectorClock {
 export function merge(a: VectorClock, b: VectorClock): VectorClock {
   const result: Record<string, number> = { ...a };
   for (const node of Object.keys(b)) {
-    result[node] = Math.max(entry(a, node), entry(b, node));
+    // defineProperty, not `result[node] =`: a node named "__proto__" must become an entry.
+    Object.defineProperty(result, node, { value: Math.max(entry(a, node), entry(b, node)), enumerable: true, writable: true, configurable: true });
   }
   return result;
 }

@@ -137,6 +137,25 @@ test("compare treats a zero entry like a missing one: { alice: 1 } equals { alic
 
 // ---- purity, on fixed examples ----
 
+test('node names of every shape are entries like any other: inherited names, "__proto__", empty, mixed case, non-ASCII, sequential', () => {
+  // JSON.parse makes "__proto__" an own entry, as a clock received over the network would have it.
+  const names = ['constructor', 'toString', 'hasOwnProperty', '__proto__', '', 'Alice', 'alice', 'Ålice', 'узел', 'db-1000', 'db-1001'];
+  for (const name of names) {
+    const one = asClock(increment({}, name), () => `increment({}, ${show(name)})`);
+    check(at(one, name) === 1 && Object.keys(one).filter((k) => one[k] !== 0).length === 1,
+      () => `increment({}, ${show(name)}) returned ${show(one)}; expected a clock whose only entry is ${show(name)}: 1`);
+    const received = JSON.parse(JSON.stringify({ [name]: 2 })) as Clock;
+    const two = asClock(increment(received, name), () => `increment(${JSON.stringify(received)}, ${show(name)})`);
+    check(at(two, name) === 3, () => `increment(${JSON.stringify(received)}, ${show(name)}) returned ${show(two)}; expected ${show(name)}: 3`);
+    for (const [x, y] of [[{}, received], [received, {}], [{ other: 1 }, received]] as const) {
+      const merged = asClock(merge(x, y), () => `merge(${JSON.stringify(x)}, ${JSON.stringify(y)})`);
+      check(at(merged, name) === 2, () => `merge(${JSON.stringify(x)}, ${JSON.stringify(y)}) returned ${JSON.stringify(merged)}; expected the entry ${show(name)}: 2 in it, like any other node's`);
+    }
+    const order = asOrder(compare({}, received), () => `compare({}, ${JSON.stringify(received)})`);
+    check(order === 'before', () => `compare({}, ${JSON.stringify(received)}) returned ${show(order)}; expected 'before': ${show(name)} is a node like any other`);
+  }
+});
+
 test('increment returns a new clock and leaves the one it was given unchanged', () => {
   const clock: Clock = { alice: 2, bob: 1 };
   const before = copy(clock);
