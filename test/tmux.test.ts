@@ -104,6 +104,34 @@ describe.skipIf(skip)(title, () => {
     await terminalRestored(term);
   }, 120_000);
 
+  test('on a fresh clone the menu offers "Start the first exercise" first; Esc and q quit; Esc leaves "Jump" for the menu', async () => {
+    const dir = tempDir();
+    term = new TmuxSession(dir);
+    term.run(launcher);
+    await term.waitFor(/what next\?[^\n]*\n[^\n]*Start the first exercise/);
+    for (const choice of ['Jump to an exercise', 'List exercises', 'Doctor', 'Quit']) expect(term.screen()).toContain(choice);
+    term.keys('Escape');
+    await term.waitFor(/^tmux\$ ?$/m);
+    term.run(launcher);
+    await term.waitFor(/what next\?[^\n]*\n[^\n]*Start the first exercise/);
+    // Jump: a list of every exercise; Esc goes back to the menu, q then quits.
+    term.keys('Down', 'Enter');
+    await term.waitFor(catalog.exercises[0]!.id);
+    term.keys('Escape');
+    await term.waitFor(/Jump to which exercise[\s\S]*learn-ds: what next\?/);
+    term.keys('q');
+    await term.waitFor(/^tmux\$ ?$/m);
+    // And "Start the first exercise" starts it.
+    term.run(launcher);
+    await term.waitFor('Start the first exercise');
+    term.keys('Enter');
+    await term.waitFor(/Verify the current exercise/, 60_000);
+    term.keys('q');
+    await term.waitFor(/^tmux\$ ?$/m);
+    expect(JSON.parse(readFileSync(join(dir, 'learn-ds', '.learn-ds', 'progress.json'), 'utf8')).current).toBe(catalog.exercises[0]!.id);
+    await terminalRestored(term);
+  }, 120_000);
+
   test('the menu starts on a bare `learn-ds` and its choices work', async () => {
     const { dir } = await workspaceWithFirstExercise();
     term = new TmuxSession(dir);
