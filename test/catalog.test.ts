@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { exerciseFolders, loadCatalog } from '../src/catalog/catalog.ts';
 import { CHAPTERS, chapterSlug, citableSections } from '../src/catalog/chapters.ts';
 import { parseManifest } from '../src/catalog/manifest.ts';
-import { fileFindings, formatFindings } from '../src/dev/rules.ts';
+import { fileFindings, formatFindings, importsOf } from '../src/dev/rules.ts';
 import { exercisesDir } from '../src/package-paths.ts';
 import { tempDir } from './support/cli.ts';
 
@@ -163,6 +163,18 @@ describe('the rules of the files say what is wrong and the fix', () => {
     expect(findingsOf(root).map((f) => [f.rule, f.problem])).toEqual([
       ['imports-by-name', 'retry-backoff/tests/retry-backoff.test.ts:1 imports "../../../src/verify/harness/index.ts", out of the exercise\'s folder'],
       ['subject-exports', 'retry-backoff/tests/retry-backoff.test.ts:2 imports `sleep` from learn-ds/subject/retry-backoff, not in the manifest\'s exports'],
+    ]);
+  });
+
+  test('imports are read with the runtime names they bring (types left out), however the file begins', () => {
+    const source = "export function f() { return 1; }\nimport { a, type B, c as d } from 'learn-ds/subject/x';\nimport * as ns from '../../y.ts';\nimport def, { e } from 'z';\nimport './side.ts';\nexport { g } from './g.ts';\nimport type { T } from 'learn-ds/subject/x';\n";
+    expect(importsOf(source)).toEqual([
+      { from: 'learn-ds/subject/x', names: ['a', 'c'], line: 2 },
+      { from: '../../y.ts', names: ['*'], line: 3 },
+      { from: 'z', names: ['e', 'default'], line: 4 },
+      { from: './side.ts', names: ['*'], line: 5 },
+      { from: './g.ts', names: ['g'], line: 6 },
+      { from: 'learn-ds/subject/x', names: [], line: 7 },
     ]);
   });
 

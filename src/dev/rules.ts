@@ -126,7 +126,8 @@ export interface ImportedName {
  */
 export function importsOf(source: string): ImportedName[] {
   const out: ImportedName[] = [];
-  const re = /^(import|export)\s+(type\s+)?([\s\S]*?)\s*from\s*['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gm;
+  // An import clause never holds a semicolon: the match cannot run on into the next statement.
+  const re = /^(import|export)\s+(type\s+)?([^;]*?)\s*from\s*['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]/gm;
   for (const m of source.matchAll(re)) {
     const line = source.slice(0, m.index).split('\n').length;
     if (m[5]) {
