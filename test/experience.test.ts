@@ -219,3 +219,13 @@ describe('where `next` creates a workspace', () => {
     expect(newWorkspaceRoot(`${own}/src`, 'ws', {}, own)).toBe(`${own}/src/ws`); // named: where the learner said
   });
 });
+
+describe('a progress file from a newer learn-ds', () => {
+  test('the advice fits a clone (git pull), not a package install', async () => {
+    const { ProgressFileError } = await import('../src/workspace/progress-store.ts');
+    const newer = new ProgressFileError('/w/p.json', '/w/copy.json', 'newer learn-ds (format 9)', true);
+    expect(newer.message).toContain('`git pull && npm install`');
+    expect(newer.message).not.toContain('npm install learn-ds@latest');
+    expect(checkProgressText('/w/p.json', '{"version": 7, "current": null, "exercises": {}}')).toMatchObject({ fix: expect.stringContaining('git pull && npm install') });
+  });
+});

@@ -43,7 +43,7 @@ export function checkProgressText(file: string, text: string | undefined): Check
       detail: `${file}: ${error.message}`,
       fix:
         error.newerFormat !== undefined
-          ? 'Upgrade learn-ds (`npm install learn-ds@latest`); this one leaves the file alone.'
+          ? 'Upgrade learn-ds (in the folder you cloned it into: `git pull && npm install`); this one leaves the file alone.'
           : `Fix the file by hand, or run \`${CMD} reset --progress\` to start afresh (the old file is backed up first).`,
     };
   }

@@ -5,6 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { relative, sep } from 'node:path';
+import { learnDsCommand } from '../command.ts';
 import { packageRoot } from '../package-paths.ts';
 
 /** What `file` (an absolute path) is among learn-ds's own files, or undefined if it is none of them. */
@@ -41,7 +42,7 @@ export function refusedSubject(file: string, shown: string): string | undefined 
   if (!kind || process.env.LEARN_DS_AUTHOR === '1') return undefined;
   const what = { 'reference solution': "learn-ds's own reference solution", 'hidden tests': "one of learn-ds's hidden tests", mutants: "one of learn-ds's wrong solutions (mutants)" }[kind];
   return `${shown} is ${what}, not your code: verify judges the file you write ` +
-    '(the one `learn-ds start` created for you, or any file of yours with --file).';
+    `(the one \`${learnDsCommand()} start\` created for you, or any file of yours with --file).`;
 }
 
 /** The message when learner code `importer` imports learn-ds's own `target`. */

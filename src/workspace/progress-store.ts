@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './fs-safe.ts';
 import { withLock } from './lock.ts';
 import { emptyProgress, parseProgress, ProgressFormatError, serializeProgress, type Progress } from './progress.ts';
+import { CMD } from '../command.ts';
 
 export class ProgressFileError extends Error {
   override name = 'ProgressFileError';
@@ -23,8 +24,9 @@ export class ProgressFileError extends Error {
       `learn-ds cannot read its progress file ${file}: ${reason}.\n` +
         `A copy of it is kept at ${backup}.\n` +
         (newer
-          ? `This learn-ds leaves the file as it is. Upgrade learn-ds (\`npm install learn-ds@latest\`) to go on with it.`
-          : `Fix or remove the file, or run \`learn-ds reset --progress\` to start your progress afresh ` +
+          ? 'This learn-ds leaves the file as it is. Upgrade learn-ds to go on with it: ' +
+            'in the folder you cloned it into, `git pull && npm install`.'
+          : `Fix or remove the file, or run \`${CMD} reset --progress\` to start your progress afresh ` +
             `(your exercise files are kept).`),
     );
   }
