@@ -54,7 +54,10 @@ function changedLines(reference: string, wrong: string): number {
 /** What a full-file mutant becomes: a patch (its text) or, with the reason, a file still. */
 export async function convertMutant(id: string, mutantText: string, reference: string, shownAs: string): Promise<Conversion> {
   parseMutantHeader(mutantText, shownAs);
-  const { header, body } = splitHeader(mutantText);
+  const split = splitHeader(mutantText);
+  // A blank line between the header and the code is layout, not part of the mistake.
+  const body = reference.startsWith('\n') ? split.body : split.body.replace(/^\n+/, '');
+  const header = split.header;
   const patched = keepReferenceComments(reference, body);
   const of = linesOf(reference).length;
   const changed = changedLines(reference, patched);
