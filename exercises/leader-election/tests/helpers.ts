@@ -63,7 +63,8 @@ export interface Cluster {
 
 export interface ClusterOptions {
   seed: number;
-  nodes: number;
+  /** How many nodes (n1, n2, …), or their ids. */
+  nodes: number | readonly NodeId[];
   /** Nodes that are scripted by the test instead of running the learner's code. */
   puppets?: readonly NodeId[];
   network?: Partial<NetworkOptions>;
@@ -81,6 +82,17 @@ function isMessage(m: unknown): m is Message {
  * Builds a cluster. The learner's nodes are watched: every message they send is recorded, and the
  * safety rules are checked after every event (a violation stops the run, so the timeline ends there).
  */
+/** Node ids of several shapes, so that no code can rely on `n<k>`, on numeric order or on ASCII. */
+export function shapedIds(seed: number, size: number): NodeId[] {
+  const shapes: NodeId[][] = [
+    ['n1', 'Node-B', 'ñ3', 'n10', 'n2'],
+    ['node-1000', 'node-1001', 'node-999', 'NODE-1002', 'node-10000'],
+    ['Zoë', 'zoe', 'Ω', '東京', 'x'],
+  ];
+  const shape = shapes[seed % shapes.length]!;
+  return shape.slice(0, size);
+}
+
 export function cluster(opts: ClusterOptions): Cluster {
   const puppets = new Set(opts.puppets ?? []);
   const inboxes = new Map<NodeId, Received[]>();
@@ -106,7 +118,7 @@ export function cluster(opts: ClusterOptions): Cluster {
     const first = before.candidate === voter ? `${voter} itself (it was a candidate in term ${term})` : before.candidate;
     const second = candidate === voter ? `itself (it became a candidate in term ${term})` : candidate;
     const crashed = before.boot !== boot
-      ? ` ${voter} crashed and restarted in between: votedFor must be kept in ctx.storage, which survives a crash, not in memory.`
+      ? ` ${voter} crashed and restarted in between: votedFor must be kept in ctx.storage, which survives a crash, not in memory, and saved there before the vote (or request-vote) is sent.`
       : ' A node votes at most once per term: remember votedFor and refuse every other candidate of that term.';
     const text = `${voter} voted twice in term ${term}: first for ${first}, then for ${second}.${crashed}`;
     problems.push(text);

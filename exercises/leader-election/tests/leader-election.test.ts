@@ -3,7 +3,7 @@ import { check, checkScenario, fail } from 'learn-ds/harness';
 import { startNemesis, type NodeId } from 'learn-ds/sim';
 import {
   BOUND, HEARTBEAT, MAX_TIMEOUT, MIN_TIMEOUT,
-  awaitLeader, cluster, describeReceived, describeStates, list, received,
+  awaitLeader, cluster, describeReceived, shapedIds, describeStates, list, received,
   type Cluster, type NodeState,
 } from './helpers.ts';
 
@@ -113,6 +113,41 @@ test('keeps currentTerm and votedFor in ctx.storage: a crash makes it forget nei
     c.send('n3', 'n1', { type: 'request-vote', term: 4 });
     c.sim.runFor(2 * LATENCY + 1);
     expectVote(c, 'n3', t, 4, false, 'n1 voted for n2 in term 4, crashed and restarted; then n3 asked for its vote in term 4 (votedFor must be kept in ctx.storage)');
+  });
+});
+
+test('saves currentTerm and votedFor before sending the vote that depends on them: a crash right after the vote leaves neither forgotten', () => {
+  checkScenario({ seeds: 10 }, (seed) => {
+    const c = puppets(seed, 3);
+    c.sim.runFor(10);
+    // Crash n1 right after it sends its granted vote, before the rest of its handler runs.
+    c.sim.crashAfter('n1', { sends: 1, matching: (_to, m) => m.type === 'vote' && m.granted === true, restartAfterMs: 1 });
+    c.send('n2', 'n1', { type: 'request-vote', term: 3 });
+    c.sim.runFor(2 * LATENCY + 1);
+    expectVote(c, 'n2', 0, 3, true, `n2 asked for n1's vote in term 3 (n1 was in term 0)`);
+    const why = 'currentTerm and votedFor must be saved in ctx.storage before sending the vote, and read back when the node starts';
+    expectState(c, 'follower', 3, 'n1 granted its vote of term 3 to n2, crashed right after sending it and restarted', `: ${why}`);
+    const t = c.sim.now;
+    c.send('n3', 'n1', { type: 'request-vote', term: 3 });
+    c.sim.runFor(2 * LATENCY + 1);
+    expectVote(c, 'n3', t, 3, false, `n1 granted its vote of term 3 to n2, crashed right after sending it and restarted; then n3 asked for its vote in term 3 (${why})`);
+  });
+});
+
+test('saves its new term and its vote for itself before sending a request-vote: a crash right after the first one leaves neither forgotten', () => {
+  checkScenario({ seeds: 10 }, (seed) => {
+    const c = puppets(seed, 3);
+    // Crash n1 right after its first request-vote leaves, before it has asked the other peer.
+    c.sim.crashAfter('n1', { sends: 1, matching: (_to, m) => m.type === 'request-vote', restartAfterMs: 1 });
+    const t1 = awaitCandidacy(c, 1, 0);
+    c.sim.runFor(2);
+    const why = 'currentTerm and votedFor (itself) must be saved in ctx.storage before the first request-vote is sent, and read back when the node starts';
+    expectState(c, 'follower', 1, `n1 started an election at ${t1.toFixed(1)} ms, crashed right after sending its first request-vote of term 1 and restarted`, `: ${why}`);
+    const t = c.sim.now;
+    const other = c.sent.find((s) => s.message.type === 'request-vote')?.to === 'n2' ? 'n3' : 'n2';
+    c.send(other, 'n1', { type: 'request-vote', term: 1 });
+    c.sim.runFor(2 * LATENCY + 1);
+    expectVote(c, other, t, 1, false, `n1 stood for election in term 1 (voting for itself), crashed right after sending its first request-vote and restarted; then ${other} asked for its vote in term 1 (${why})`);
   });
 });
 
@@ -348,7 +383,8 @@ const LOSSY = { loss: 0.05, duplicate: 0.05 };
 test(`elects exactly one leader within ${BOUND} ms (10 × the maximum election timeout), on a network that delays, loses and duplicates messages`, () => {
   checkScenario({ seeds: 100 }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
-    const c = cluster({ seed, nodes: size, network: LOSSY });
+    // Half the runs name their nodes in other shapes than n1, n2, …
+    const c = cluster({ seed, nodes: seed % 4 < 2 ? size : shapedIds(seed, size), network: LOSSY });
     const leader = awaitLeader(c, BOUND);
     if (leader === undefined) {
       fail(`${size} nodes, all up and connected, elected no leader within ${BOUND} ms; at the end: ${describeStates(c)}`);
@@ -384,7 +420,7 @@ test('once a leader is up on a stable network, no node starts another election',
 test('after the leader crashes, the others elect a new leader, which the old one follows when it restarts', () => {
   checkScenario({ seeds: 50 }, (seed) => {
     const size = seed % 2 === 0 ? 3 : 5;
-    const c = cluster({ seed, nodes: size, network: LOSSY });
+    const c = cluster({ seed, nodes: seed % 4 < 2 ? shapedIds(seed, size) : size, network: LOSSY });
     const first = awaitLeader(c, BOUND);
     if (first === undefined) {
       fail(`${size} nodes, all up and connected, elected no leader within ${BOUND} ms; at the end: ${describeStates(c)}`);
