@@ -334,6 +334,14 @@ describe('friendly at every step', () => {
     expect(never.stderr).toContain(`You have not started ${second!.id} yet`);
   });
 
+  test('reset of an exercise never started says what it did', async () => {
+    const r = await learnDs(dir, ['reset', second!.id]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain(`There was no file for ${second!.id}: its starter is now in`);
+    expect(r.stdout).toContain('(nothing was replaced)');
+    expect(r.stdout).toContain(`npx learn-ds start ${second!.id}`);
+  });
+
   test('hint for an exercise other than the current one: the follow-up names that exercise', async () => {
     const other = catalog.exercises.find((e) => e.id !== first!.id && e.hints.length > 1)!;
     const r = await learnDs(dir, ['hint', other.id]);

@@ -45,7 +45,13 @@ async function resetProgressFile(ws: Workspace): Promise<void> {
 async function resetOne(ws: Workspace, id: string | undefined): Promise<void> {
   // Progress is read only to know the current exercise, so a named reset works even if it is unreadable.
   const exercise = resolveExercise(id, id === undefined ? await loadProgress(ws.progressFile) : undefined);
+  const existed = existsSync(learnerFile(ws, exercise));
   const { file, backup } = await resetExercise(ws, exercise);
+  if (!existed) {
+    // Nothing to restore: say what was done instead (the starter written, nothing replaced).
+    print(`There was no file for ${exercise.id}: its starter is now in ${shown(file)} (nothing was replaced). \`${CMD} start ${exercise.id}\` makes it your current exercise.`);
+    return;
+  }
   print(
     `Restored the starter of ${exercise.id} in ${shown(file)}.` +
       (backup ? `\nYour version is kept at ${shown(backup)}.` : style.dim('\n(It was the starter already: nothing to back up.)')),
