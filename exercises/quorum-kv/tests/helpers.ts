@@ -416,7 +416,10 @@ export function historyProblem(c: Cluster): string | undefined {
   const model = kvModel<string | null>(null);
   const result = checkLinearizable(ops, model);
   if (!result.ok) {
-    return `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned\n${describeNonLinearizable(result, model)}`;
+    const what = result.verdict === 'unknown'
+      ? `the clients' gets and puts could not be shown linearizable (the checker's search ran out of its budget)`
+      : `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned`;
+    return `${what}\n${describeNonLinearizable(result, model)}`;
   }
   return undefined;
 }
