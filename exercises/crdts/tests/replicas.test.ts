@@ -126,7 +126,7 @@ test("a restarted replica's new updates count: they are not hidden behind what t
 
 test('under partitions, crashes and message loss, replicas converge after the heal and read only what the acknowledged operations allow', () => {
   const ELEMENTS = ['apple', 'Apple', '🍐', 'ß', 'kiwi', ''];
-  checkScenario({ seeds: 20, ...TIMELINE }, (seed) => {
+  checkScenario({ seeds: 15, ...TIMELINE }, (seed) => {
     const c = cluster({ seed, nodes: 5, network: { latency: uniformLatency(1, 20), loss: 0.05, duplicate: 0.1 } });
     const until = 4_000;
     startNemesis(c.sim, { faults: ['partition', 'isolate', 'crash', 'loss'], gapMs: [100, 400], durationMs: [200, 800], until });
