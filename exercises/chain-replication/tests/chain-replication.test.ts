@@ -216,7 +216,7 @@ test('once every write is acknowledged, no node keeps any in its list of writes 
 });
 
 test('under crashes of any node and nodes joining, gets and puts stay linearizable and no acknowledged write is lost', () => {
-  const labels = ['head crashed', 'middle crashed', 'tail crashed', 'a node joined'];
+  const labels = ['head crashed', 'middle crashed', 'tail crashed', 'a node joined', 'a crash with writes in flight'];
   checkScenario({ seeds: 40, sometimes: labels }, (seed) => {
     const ids = idsFor(seed, 5);
     const c = cluster({ seed, ids, chain: ids.slice(0, 4) });
@@ -229,6 +229,7 @@ test('under crashes of any node and nodes joining, gets and puts stay linearizab
       if (chain.length > 2 && (spares.length === 0 || c.sim.random() < 0.6)) {
         const i = Math.floor(c.sim.random() * chain.length);
         sometimes(i === 0 ? 'head crashed' : i === chain.length - 1 ? 'tail crashed' : 'middle crashed');
+        sometimes('a crash with writes in flight', c.history.ops.some((op) => op.input.kind === 'write' && !Number.isFinite(op.returnTime)));
         c.crash(chain[i]!);
       } else if (spares.length > 0) {
         sometimes('a node joined');
