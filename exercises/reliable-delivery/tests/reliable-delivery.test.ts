@@ -172,6 +172,41 @@ test('the sender sends an unacknowledged message again after retransmitTimeoutMs
   });
 });
 
+test('the sender times each message from its own last send, to the fraction of a millisecond (retransmitTimeoutMs = 100.75, windowSize = 1 and 2)', () => {
+  const rto = 100.75;
+  checkScenario({ seeds: 1, ...TIMELINE }, (seed) => {
+    // A window of one: exactly one message in flight, the next waits; a fractional timeout is not rounded.
+    const one = link({ seed, puppet: RECEIVER, network: { latency: () => FIXED }, windowSize: 1, retransmitTimeoutMs: rto });
+    one.queue(2);
+    expectData(one, [0], 'right after send(\'m0\'), send(\'m1\') (windowSize = 1)', ': one message in flight, m1 waits for an ack');
+    one.sim.runFor(rto + SLACK);
+    const times = one.sendsOf.get(0) ?? [];
+    check(
+      times.length >= 2 && times[1]! >= rto - EPS && times[1]! <= rto + SLACK,
+      () => `send('m0') at 0 ms (retransmitTimeoutMs = ${rto}), and no ack came back; the sender sent seq 0 at: ${times.map(fmt).join(', ')}; ` +
+        `expected it again between ${rto} and ${rto + SLACK} ms: a message still unacknowledged retransmitTimeoutMs after it was last sent is sent again, not sooner (do not round the timeout)`,
+    );
+    const t = ackAndWait(one, 1);
+    expectData(one, [0, 0, 1], `after ack=1 arrived at ${fmt(t)}`, ': seq 0 is acknowledged, which makes room for seq 1 at once');
+    // Each message's clock starts at its own last send: seq 1, sent after an ack at about 25 ms, may not be
+    // resent when seq 0's timeout (from 0 ms) expires, whatever the design (a timer per message, or one restarted on progress).
+    const two = link({ seed, puppet: RECEIVER, network: { latency: () => FIXED }, windowSize: 2, retransmitTimeoutMs: rto });
+    two.queue(1);
+    two.sim.runFor(20);
+    two.puppetSend({ type: 'ack', ack: 1 });
+    two.sim.runFor(40);
+    two.queue(1);
+    const sentAt = two.sim.now;
+    two.sim.runFor(rto + SLACK);
+    const again = two.sendsOf.get(1) ?? [];
+    check(
+      again.length >= 2 && again[1]! >= sentAt + rto - EPS && again[1]! <= sentAt + rto + SLACK,
+      () => `seq 0 was sent at 0 ms and acknowledged at 25 ms; seq 1 was sent at ${fmt(sentAt)} and never acknowledged; the sender sent seq 1 at: ${again.map(fmt).join(', ')}; ` +
+        `expected it again between ${fmt(sentAt + rto)} and ${fmt(sentAt + rto + SLACK)}: a message is sent again retransmitTimeoutMs = ${rto} ms after it was last sent, not sooner`,
+    );
+  });
+});
+
 // ── Both ends: your sender and your receiver over a faulty link ──────────────────────────────
 
 const LOSSY: Partial<NetworkOptions> = { loss: 0.3 };
