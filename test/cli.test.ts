@@ -43,7 +43,7 @@ describe('a learner\'s first session', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toMatch(/✗ /);
     expect(r.stdout).toMatch(new RegExp(`seed \\d+ · replay this exact run: npx learn-ds verify ${first!.id} --seed \\d+`));
-  });
+  }, 180_000); // a run may take its whole 60 s limit on a busy machine
 
   test('verify --json prints the verdict as JSON', async () => {
     const r = await learnDs(dir, ['verify', '--json', '--seed', '7', '--timeout', '60']);
@@ -51,7 +51,7 @@ describe('a learner\'s first session', () => {
     const verdict = JSON.parse(r.stdout);
     expect(verdict).toMatchObject({ exercise: first!.id, passed: false, seed: 7 });
     for (const check of verdict.checks) expect(Object.keys(check)).toEqual(['name', 'passed', 'message']);
-  });
+  }, 180_000);
 
   test('the solution stays locked until a pass', async () => {
     const r = await learnDs(dir, ['solution']);

@@ -59,12 +59,16 @@ async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[
 
 const isAlive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]!.includes('Z');
 
+/** Cold verdicts of every case, made once for both the warm runner's and the daemon's comparisons. */
+let coldVerdicts: Promise<Map<string, Verdict>> | undefined;
+const coldOnce = () =>
+  (coldVerdicts ??= pool(cases.map(([, file]) => () => judgeWith(file)), 3).then((verdicts) => new Map(cases.map(([name], i) => [name, verdicts[i]!]))));
+
 describe('warm and cold verifiers agree', () => {
   const runner = new WarmSuiteRunner();
-  const cold = new Map<string, Verdict>();
+  let cold = new Map<string, Verdict>();
   beforeAll(async () => {
-    const verdicts = await pool(cases.map(([, file]) => () => judgeWith(file)), 3);
-    cases.forEach(([name], i) => cold.set(name, verdicts[i]!));
+    cold = await coldOnce();
   }, 240_000);
   afterAll(() => runner.close());
 
@@ -78,12 +82,11 @@ describe('the verifier daemon (verify\'s warm runs) agrees with cold runs too', 
   // A daemon of this test's own (its socket in a folder of ours), gone when the test ends.
   const saved = { dir: process.env.XDG_RUNTIME_DIR, daemon: process.env.LEARN_DS_DAEMON };
   const run = daemonRunner({ fallback: () => Promise.reject(new Error('the daemon did not answer: a cold fallback would hide it')) });
-  const cold = new Map<string, Verdict>();
+  let cold = new Map<string, Verdict>();
   beforeAll(async () => {
     process.env.XDG_RUNTIME_DIR = tempDir('learn-ds-daemon-');
     process.env.LEARN_DS_DAEMON = '1';
-    const verdicts = await pool(cases.map(([, file]) => () => judgeWith(file)), 3);
-    cases.forEach(([name], i) => cold.set(name, verdicts[i]!));
+    cold = await coldOnce();
   }, 240_000);
   afterAll(async () => {
     await stopDaemon();
