@@ -1,6 +1,10 @@
 import { test } from 'vitest';
-import { checkScenario, fail, type ScenarioOptions } from 'learn-ds/harness';
-import { spikyLatency, startNemesis, streamOf, summarize, type NodeId } from 'learn-ds/sim';
+import { checkScenario, fail, simulate, type ScenarioOptions } from 'learn-ds/harness';
+import {
+  spikyLatency, startNemesis, streamOf, summarize, watchSends,
+  type NodeContext, type NodeId, type SimNode, type Simulation,
+} from 'learn-ds/sim';
+import { createFailureDetector, type Message } from 'learn-ds/subject/failure-detector';
 import { MAX_DRIFT, ms, optionsText, settingsFor, world, type World } from './helpers.ts';
 
 /** Seeds per check: enough to meet the rare interleavings, few enough to stay fast. */
@@ -253,5 +257,114 @@ test('keeps every rule under random partitions, one-way link failures, crashes a
     });
     w.sim.runFor(12 * timeoutMs);
     w.checkRules();
+  });
+});
+
+// ── One detector at the exact edges of its rules, its peers scripted ─────────────────────────
+// No drift and clocks, latency and options in quarters of a millisecond, so that every time is exact:
+// the rules hold here without the 1 ms of rounding the scenarios above allow.
+
+const EDGE = { heartbeatIntervalMs: 40.25, timeoutMs: 120.5 };
+const EDGE_TEXT = `heartbeatIntervalMs = ${EDGE.heartbeatIntervalMs}, timeoutMs = ${EDGE.timeoutMs}`;
+/** The learner's node and three scripted peers, ids in several shapes (the learner's is non-ASCII). */
+const EDGE_IDS = ['ñ3', 'Node-B', 'n10', 'node-1000'] as const;
+const EDGE_LATENCY = 2.5;
+const EDGE_EPS = 1e-6;
+
+interface EdgeWorld {
+  sim: Simulation<Message, SimNode<Message> & { suspects(): unknown }>;
+  /** Heartbeats the learner's node sent, by peer: its ctx.now() at each. */
+  beats: Map<NodeId, number[]>;
+  startLocal: number;
+  /** The learner's node's clock now. */
+  local(): number;
+  suspects(): NodeId[];
+}
+
+function edgeWorld(seed: number): EdgeWorld {
+  const me = EDGE_IDS[0];
+  const offset = 1_700_000_000_000 + 250 * (seed % 1000);
+  const beats = new Map<NodeId, number[]>();
+  let ctxOfMe: NodeContext<Message> | undefined;
+  const sim = simulate<Message, SimNode<Message> & { suspects(): unknown }>({
+    seed,
+    nodes: [...EDGE_IDS],
+    clocks: { [me]: { offsetMs: offset, drift: 0 } },
+    network: { latency: () => EDGE_LATENCY, loss: 0, duplicate: 0 },
+    factory: (ctx) => {
+      if (ctx.id !== me) return { receive() {}, suspects: () => [] };
+      ctxOfMe = ctx;
+      const watched = watchSends(ctx, (to, message) => {
+        if ((message as { type?: unknown }).type === 'heartbeat') beats.set(to, [...(beats.get(to) ?? []), ctx.now()]);
+      });
+      return createFailureDetector(watched, EDGE);
+    },
+  });
+  sim.runFor(0);
+  const local = () => ctxOfMe!.now();
+  const startLocal = offset;
+  const suspects = (): NodeId[] => {
+    const got = sim.node(me)!.suspects();
+    if (!Array.isArray(got)) fail(`${me}.suspects() returned ${String(got)}; expected an array of peer ids`);
+    return [...(got as NodeId[])].sort();
+  };
+  return { sim, beats, startLocal, local, suspects };
+}
+
+test(`keeps every rule at its exact edge, fractional options included (${EDGE_TEXT}; ids ${EDGE_IDS.join(', ')})`, () => {
+  checkScenario({ seeds: 3, rows: 28, describe: (m) => summarize(m) }, (seed) => {
+    const [me, quiet, talker, dataOnly] = EDGE_IDS;
+    const w = edgeWorld(seed);
+    // Heartbeats: exactly one interval apart, to the fraction of a millisecond.
+    w.sim.runFor(10 * EDGE.heartbeatIntervalMs + 1);
+    for (const peer of [quiet, talker, dataOnly]) {
+      const times = w.beats.get(peer) ?? [];
+      const rel = times.map((t) => (t - w.startLocal).toFixed(2)).join(', ') || 'none';
+      const first = times[0];
+      if (first === undefined || first - w.startLocal > EDGE.heartbeatIntervalMs + EDGE_EPS) {
+        fail(`${me} started at ${ms(0)} of its clock (${EDGE_TEXT}) and sent heartbeats to ${peer} at (ms after its start): ${rel}; expected the first within ${EDGE.heartbeatIntervalMs} ms`);
+      }
+      for (let i = 1; i < times.length; i++) {
+        const gap = times[i]! - times[i - 1]!;
+        if (Math.abs(gap - EDGE.heartbeatIntervalMs) > EDGE_EPS) {
+          fail(
+            `${me} sent heartbeats to ${peer} at (ms after its start): ${rel}; two consecutive ones are ${gap.toFixed(2)} ms apart; ` +
+              `expected exactly heartbeatIntervalMs = ${EDGE.heartbeatIntervalMs} ms: one heartbeat per interval, never two closer together, never a longer gap (do not round the interval)`,
+          );
+        }
+      }
+    }
+    // The first timeoutMs after the start: every peer trusted, up to and including exactly timeoutMs
+    // (a fresh world, to reach the start + timeoutMs instant exactly).
+    const v = edgeWorld(seed);
+    v.sim.runFor(EDGE.timeoutMs);
+    const atStart = v.suspects();
+    if (atStart.length > 0) {
+      fail(`${me} started at ${ms(0)} and heard from no one; exactly ${EDGE.timeoutMs} ms later (timeoutMs = ${EDGE.timeoutMs}) it suspects ${atStart.join(', ')}; expected no one: a peer is suspected only after MORE than timeoutMs of silence, and a new detector counts from its start`);
+    }
+    // A peer heard at L is trusted at exactly L + timeoutMs, and suspected at most heartbeatIntervalMs later.
+    v.sim.sendFrom(talker, me, { type: 'heartbeat' });
+    v.sim.sendFrom(dataOnly, me, { type: 'data', body: 'hello' });
+    v.sim.runFor(EDGE_LATENCY);
+    const heardAt = v.local();
+    v.sim.runFor(EDGE.timeoutMs);
+    const atEdge = v.suspects();
+    for (const peer of [talker, dataOnly]) {
+      if (atEdge.includes(peer)) {
+        fail(`${me} heard from ${peer} ${(heardAt - v.startLocal).toFixed(2)} ms after its start; exactly timeoutMs = ${EDGE.timeoutMs} ms later it suspects ${atEdge.join(', ')}; expected ${peer} trusted: a peer is suspected only after MORE than timeoutMs without a message from it`);
+      }
+    }
+    if (!atEdge.includes(quiet)) {
+      fail(`${me} has heard nothing from ${quiet} for ${(v.local() - v.startLocal).toFixed(2)} ms since it started (timeoutMs = ${EDGE.timeoutMs}, so a suspicion may be up to ${EDGE.heartbeatIntervalMs} ms late); it suspects ${atEdge.join(', ') || 'no one'}; expected ${quiet} among them`);
+    }
+    v.sim.runFor(EDGE.heartbeatIntervalMs + 0.25);
+    const late = v.suspects();
+    const want = [quiet, talker, dataOnly].sort();
+    if (late.join() !== want.join()) {
+      fail(
+        `${me} last heard from ${talker} and ${dataOnly} ${(v.local() - heardAt).toFixed(2)} ms ago (timeoutMs = ${EDGE.timeoutMs}, heartbeatIntervalMs = ${EDGE.heartbeatIntervalMs}), from ${quiet} never; ` +
+          `it suspects ${late.join(', ') || 'no one'}; expected exactly ${want.join(', ')} (the peers' ids as given, never itself): a suspicion may come up to heartbeatIntervalMs late, no later`,
+      );
+    }
   });
 });
