@@ -138,6 +138,10 @@ test('a new instance starts with cwnd = initialWindow and ssthresh = initialSsth
   follow({ initialWindow: 4, initialSsthresh: Infinity }, []);
   follow({ initialWindow: 10, initialSsthresh: 10 }, []);
   follow({ initialWindow: 12, initialSsthresh: 6 }, []);
+  // The edges: the smallest ssthresh, and fractional ones on either side of cwnd.
+  follow({ initialWindow: 1, initialSsthresh: 2 }, []);
+  follow({ initialWindow: 3, initialSsthresh: 2.5 }, []);
+  follow({ initialWindow: 3, initialSsthresh: 3.25 }, []);
 });
 
 test('in slow start, each new ACK adds 1 segment: the window doubles every round trip', () => {
@@ -150,6 +154,9 @@ test('slow start ends when cwnd reaches ssthresh: from cwnd = ssthresh on, it is
   follow({ initialWindow: 2, initialSsthresh: 16 }, times(20, 'ack'));
   // A timeout at cwnd 7 leaves ssthresh = 3.5: slow start goes 1, 2, 3, 4 (3 < 3.5), then +1/cwnd.
   follow({ initialWindow: 1, initialSsthresh: 64 }, seq(times(6, 'ack'), 'timeout', times(6, 'ack')));
+  // Exactly at the edge, and a fractional initialSsthresh: 1 → 2 (= 2) ends it; 1, …, 5 (< 5.5) → 6 ends it.
+  follow({ initialWindow: 1, initialSsthresh: 2 }, times(4, 'ack'));
+  follow({ initialWindow: 1, initialSsthresh: 5.5 }, times(8, 'ack'));
 });
 
 test('in congestion avoidance, each new ACK adds 1/cwnd: about 1 segment per round trip', () => {
@@ -166,6 +173,9 @@ test('the 3rd duplicate ACK in a row halves the window: ssthresh = max(cwnd / 2,
   follow({ initialWindow: 1, initialSsthresh: Infinity }, seq(times(15, 'ack'), times(3, 'dup')));
   follow({ initialWindow: 10, initialSsthresh: 10 }, seq(times(12, 'ack'), times(3, 'dup')));
   follow({ initialWindow: 1, initialSsthresh: 64 }, seq(times(6, 'ack'), times(3, 'dup')));
+  // A fractional window is halved as it is: cwnd 4.25 → ssthresh 2.125, cwnd 5.125; and exactly at the floor, 4 → 2.
+  follow({ initialWindow: 4, initialSsthresh: 4 }, seq('ack', times(3, 'dup'), 'ack', 'ack'));
+  follow({ initialWindow: 4, initialSsthresh: 4 }, seq(times(3, 'dup'), 'ack', 'ack'));
 });
 
 test('in fast recovery, each further duplicate ACK inflates cwnd by 1', () => {
@@ -187,6 +197,8 @@ test('a timeout sets ssthresh = max(cwnd / 2, 2) and cwnd = 1, back to slow star
 test('ssthresh never goes below 2 segments', () => {
   follow({ initialWindow: 3, initialSsthresh: 64 }, seq(times(3, 'dup'), 'ack', 'ack'));
   follow({ initialWindow: 2, initialSsthresh: 64 }, seq('timeout', 'timeout', 'ack', 'ack', 'ack'));
+  // Just above the floor, fractional: cwnd 4.25 → ssthresh 2.125 on a timeout, then slow start 1 → 2 → 3.
+  follow({ initialWindow: 4, initialSsthresh: 4 }, seq('ack', 'timeout', times(4, 'ack')));
 });
 
 test('only duplicate ACKs in a row count: the count restarts at 0 on every new ACK and every timeout', () => {
@@ -198,7 +210,8 @@ test('only duplicate ACKs in a row count: the count restarts at 0 on every new A
 
 const optionsArb: fc.Arbitrary<Options> = fc.record({
   initialWindow: fc.integer({ min: 1, max: 10 }),
-  initialSsthresh: fc.oneof(fc.integer({ min: 2, max: 40 }), fc.constant(Infinity)),
+  // Whole, fractional (quarters, so that a boundary can be met exactly) or none.
+  initialSsthresh: fc.oneof(fc.integer({ min: 2, max: 40 }), fc.integer({ min: 8, max: 160 }).map((q) => q / 4), fc.constant(Infinity)),
 });
 const eventArb: fc.Arbitrary<Event> = fc.oneof(
   { arbitrary: fc.constant<Event>('ack'), weight: 6 },
