@@ -123,7 +123,8 @@ export interface Run {
   events: RunEvent[];
 }
 
-const NODES = ['n1', 'n2', 'n3', 'n4'];
+/** Ids of several shapes, whose plain string order is neither numeric nor alphabetical-ignoring-case: 'Bob' < 'n10' < 'n2' < 'ñ3'. */
+const NODES = ['n2', 'n10', 'Bob', 'ñ3'];
 /** Actions (local events and sends) each node starts, after its first local event. */
 const ACTIONS = 7;
 

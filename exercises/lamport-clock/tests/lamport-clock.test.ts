@@ -283,6 +283,14 @@ test('compareStamps breaks a tie of time by node id, in plain string order', () 
   expectCompare({ time: 4, node: 'bob' }, { time: 4, node: 'alice' });
   expectCompare({ time: 1, node: 'n1' }, { time: 1, node: 'n2' });
   expectCompare({ time: 7, node: 'db-2' }, { time: 7, node: 'db-1' });
+  // Plain string order (UTF-16 code units, as `<` compares), not numeric, not by locale, not ignoring case.
+  expectCompare({ time: 5, node: 'n10' }, { time: 5, node: 'n2' });
+  expectCompare({ time: 5, node: 'node-1000' }, { time: 5, node: 'node-999' });
+  expectCompare({ time: 5, node: 'Bob' }, { time: 5, node: 'alice' });
+  expectCompare({ time: 5, node: 'Zoë' }, { time: 5, node: 'zoe' });
+  expectCompare({ time: 5, node: 'ñ3' }, { time: 5, node: 'o1' });
+  expectCompare({ time: 5, node: 'n' }, { time: 5, node: 'n1' });
+  expectCompare({ time: 5, node: '😀' }, { time: 5, node: 'Ａ' });
 });
 
 test('compareStamps returns 0 for the same time and node', () => {
@@ -292,7 +300,7 @@ test('compareStamps returns 0 for the same time and node', () => {
 
 const stampArb: fc.Arbitrary<Stamp> = fc.record({
   time: fc.nat({ max: 6 }),
-  node: fc.constantFrom('alice', 'bob', 'carol', 'n1', 'n2', 'n10', 'db-1'),
+  node: fc.constantFrom('alice', 'Bob', 'carol', 'n1', 'n2', 'n10', 'db-1', 'node-999', 'node-1000', 'ñ3', 'Zoë', 'zoe'),
 });
 
 test('compareStamps is a strict total order on random stamps: by time, then node id, 0 only for the same stamp', async () => {
