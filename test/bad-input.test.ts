@@ -57,10 +57,10 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
 
   // Simulated exercises: node code that bypasses its context is named at the first call, not by a rule it later breaks.
   test.for([
-    ['sim-uses-settimeout.ts', /^node n1 called setTimeout: in the simulator, use ctx\.setTimer\(delayMs, callback\)/],
-    ['sim-uses-date-now.ts', /^node n\d called Date\.now\(\): in the simulator, use ctx\.now\(\)/],
-    ['sim-uses-performance-now.ts', /^node n1 called performance\.now\(\): in the simulator, use ctx\.now\(\)/],
-    ['sim-uses-math-random.ts', /^node n1 called Math\.random\(\): in the simulator, use ctx\.random\(\)/],
+    ['sim-uses-settimeout.ts', /^node \S+ called setTimeout: in the simulator, use ctx\.setTimer\(delayMs, callback\)/],
+    ['sim-uses-date-now.ts', /^node \S+ called Date\.now\(\): in the simulator, use ctx\.now\(\)/],
+    ['sim-uses-performance-now.ts', /^node \S+ called performance\.now\(\): in the simulator, use ctx\.now\(\)/],
+    ['sim-uses-math-random.ts', /^node \S+ called Math\.random\(\): in the simulator, use ctx\.random\(\)/],
   ] as const)('%s', async ([name, message], { expect }) => {
     const verdict = await judge(join(fixtures, name), 40, 'failure-detector');
     expect(verdict.passed).toBe(false);
