@@ -1,4 +1,6 @@
 // `learn-ds run`: every demo draws its pictures with the reference solution and explains a learner's crash.
+import { copyFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { runDemo } from '../src/verify/demo.ts';
@@ -23,10 +25,17 @@ describe.concurrent.each(withDemo.map((e) => [e.id, e] as const))('demo of %s', 
   });
 });
 
+/** A learner's file that happens to hold the reference's code (learn-ds refuses its own files). */
+function learnerCopy(file: string): string {
+  const copy = join(tempDir(), basename(file));
+  copyFileSync(file, copy);
+  return copy;
+}
+
 describe('learn-ds run', () => {
   test('prints the pictures of a file and says nothing was judged', async () => {
     const id = withDemo[0]!.id;
-    const result = await learnDs(tempDir(), ['run', id, '--file', withDemo[0]!.solutionPath]);
+    const result = await learnDs(tempDir(), ['run', id, '--file', learnerCopy(withDemo[0]!.solutionPath)]);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('it judges nothing');
@@ -34,7 +43,7 @@ describe('learn-ds run', () => {
 
   test('names the exercises that have a demo when this one has none', async () => {
     const without = catalog.exercises.find((e) => !e.demoPath)!;
-    const result = await learnDs(tempDir(), ['run', without.id, '--file', without.solutionPath]);
+    const result = await learnDs(tempDir(), ['run', without.id, '--file', learnerCopy(without.solutionPath)]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(`${without.id} has no demo yet. Exercises with one: ${withDemo.map((e) => e.id).join(', ')}.`);
   }, 60_000);
