@@ -64,4 +64,9 @@ export class Verifier {
     this.#seen.set(nonce, timestamp);
     return { ok: true };
   }
+
+  /** How many nonces this verifier holds right now. */
+  get remembered(): number {
+    return this.#seen.size;
+  }
 }

@@ -49,4 +49,9 @@ export class Verifier {
     void message;
     throw new Error('TODO: check the format, the signature, the age and the nonce, in this order');
   }
+
+  /** How many nonces this verifier holds right now (none of a message that was stale when it last accepted one). */
+  get remembered(): number {
+    throw new Error('TODO: the number of nonces remembered');
+  }
 }

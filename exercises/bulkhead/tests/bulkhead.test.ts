@@ -414,6 +414,18 @@ test("a waiting call rejects with 'queue-timeout' at exactly queueTimeoutMs, not
   expectRefused(c, 'queue-timeout', `at exactly ${t} ms, when it had waited exactly queueTimeoutMs`, `queueTimeoutMs = ${t}: a call that has waited queueTimeoutMs gives up then`);
 });
 
+test("a fractional queueTimeoutMs (2.5 ms): still waiting after 2 ms, rejected with 'queue-timeout' by 3 ms", async () => {
+  useVirtualTime();
+  const o = { ...optionsFor('timeout-fraction'), queueTimeoutMs: 2.5 };
+  const scene = new Scene(o);
+  await scene.callMany(o.maxConcurrent);
+  const c = await scene.call();
+  await advance(2);
+  expectWaiting(c, `after ${c.madeLabel} had waited 2 ms`, 'queueTimeoutMs = 2.5: it has not waited 2.5 ms yet (do not round queueTimeoutMs down)');
+  await advance(1);
+  expectRefused(c, 'queue-timeout', 'after waiting 3 ms', 'queueTimeoutMs = 2.5: a timer of 2.5 ms fires at 3 ms, the first whole millisecond past it');
+});
+
 test('a timed-out call leaves the queue: its task is never called, and the next waiting call takes the freed slot', async () => {
   useVirtualTime();
   const o = optionsFor('leaves');

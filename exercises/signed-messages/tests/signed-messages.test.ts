@@ -464,6 +464,60 @@ test('forgets a nonce once its message is stale: a new message may reuse it late
   );
 });
 
+test("a fractional maxAgeMs (whole seconds + 0.5 ms): |now − timestamp| of maxAgeMs − 0.5 is valid, maxAgeMs + 0.5 is 'stale', both ways", async () => {
+  const { random, key, maxAgeMs: whole } = await setup('fraction');
+  const maxAgeMs = whole + 0.5;
+  const verifier = new Verifier({ key, maxAgeMs });
+  const msg = (offset: number) => build(key, { timestamp: Date.now() + offset, nonce: hexFrom(random, 32), body: bodyFrom(random) });
+  for (const offset of [-whole, whole]) {
+    const m = msg(offset);
+    expectVerdict(verifier, m, 'ok', `a genuine message timestamped ${when(m.timestamp)} (maxAgeMs = ${maxAgeMs})`, `: ${whole} ms is less than maxAgeMs = ${maxAgeMs} (do not round maxAgeMs down)`);
+  }
+  for (const offset of [-whole - 1, whole + 1]) {
+    const m = msg(offset);
+    expectVerdict(verifier, m, 'stale', `a genuine message timestamped ${when(m.timestamp)} (maxAgeMs = ${maxAgeMs})`, `: ${whole + 1} ms is more than maxAgeMs = ${maxAgeMs} (do not round maxAgeMs up)`);
+  }
+});
+
+/** `verifier.remembered`, or a failure naming what it was instead of a count. */
+function rememberedBy(verifier: VerifierInstance, when: string): number {
+  let n: unknown;
+  try {
+    n = (verifier as { remembered: unknown }).remembered;
+  } catch (error) {
+    fail(`${when}, reading verifier.remembered threw ${describeThrown(error)}; expected the number of nonces it holds`);
+  }
+  check(Number.isSafeInteger(n), () => `${when}, verifier.remembered was ${show(n)}; expected the number of nonces it holds (a whole number)`);
+  return n as number;
+}
+
+test('memory stays bounded: when it accepts a message, it forgets every nonce whose message is stale by then (verifier.remembered)', async () => {
+  const { random, key, maxAgeMs, verifier } = await setup('memory');
+  const t0 = Date.now();
+  // Messages accepted now, timestamped up to maxAgeMs in the past, and one exactly maxAgeMs ahead.
+  const ages = [0, 1, Math.floor(maxAgeMs / 3), maxAgeMs - 1, maxAgeMs];
+  for (const age of ages) expectVerdict(verifier, build(key, { timestamp: t0 - age, nonce: hexFrom(random, 32), body: bodyFrom(random) }), 'ok', `a genuine message ${age} ms old`);
+  expectVerdict(verifier, build(key, { timestamp: t0 + maxAgeMs, nonce: hexFrom(random, 32), body: bodyFrom(random) }), 'ok', `a genuine message timestamped maxAgeMs = ${maxAgeMs} ms ahead`);
+  const held = ages.length + 1;
+  check(rememberedBy(verifier, `after accepting ${held} messages`) === held, () =>
+    `after accepting ${held} messages, all still valid, verifier.remembered was ${show((verifier as { remembered: unknown }).remembered)}; expected ${held}: each accepted message's nonce is held while the message is valid`);
+  // One step at a time: at each moment, accept one fresh message; the messages stale by then must be gone.
+  const fresh: number[] = [];
+  for (const step of [0, 1, Math.floor(maxAgeMs / 3) - 1, maxAgeMs - Math.floor(maxAgeMs / 3) - 1, 1, maxAgeMs - 1, 1]) {
+    await advance(step);
+    const now = Date.now();
+    expectVerdict(verifier, build(key, { timestamp: now, nonce: hexFrom(random, 32), body: bodyFrom(random) }), 'ok', `a fresh genuine message ${now - t0} ms after the first ones`);
+    fresh.push(now);
+    const timestamps = [...ages.map((a) => t0 - a), t0 + maxAgeMs, ...fresh];
+    const valid = timestamps.filter((ts) => Math.abs(now - ts) <= maxAgeMs).length;
+    const got = rememberedBy(verifier, `${now - t0} ms after the first messages`);
+    check(got === valid, () =>
+      `${now - t0} ms after the first messages (maxAgeMs = ${maxAgeMs}), just after accepting a fresh one, verifier.remembered was ${got}; expected ${valid}, ` +
+        `the accepted messages still valid then (|now − timestamp| ≤ maxAgeMs, the message timestamped ahead included). ` +
+        (got > valid ? 'Forget a nonce once its message is stale, or the memory grows without bound' : 'A nonce is forgotten only once its message is stale'));
+  }
+});
+
 // ---- randomness and constant time ----
 
 test('sign draws nonces from crypto randomness: all different, even with Math.random() always returning 0.5', async () => {

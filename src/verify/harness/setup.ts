@@ -9,6 +9,7 @@ import { ENV, runningFile } from '../protocol.ts';
 import { LearnerFailure } from './failure.ts';
 import { isLearnDsCode } from '../own-files.ts';
 import { takeMisuses, trapAmbientGlobals } from './ambient.ts';
+import { nodeTimerDelay } from './time.ts';
 
 // vitest already turns process.exit into a throw; this also remembers the call, so a test whose
 // code swallowed that throw (say, in a catch-all) still fails, with the reason named.
@@ -45,19 +46,21 @@ type TimerFns = Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInte
 /** Replaces the global timer functions (real or fake) by ones that remember the learner's live timers. */
 function trackTimers(timeouts: boolean): TimerFns {
   const inner: TimerFns = { setTimeout, clearTimeout, setInterval, clearInterval };
+  // Real timers round fractional delays themselves; fake ones need it done for them.
+  const delay = (ms?: number) => (timeouts ? ms : (nodeTimerDelay(ms) as number | undefined));
   const wrapped: TimerFns = {
     setTimeout: ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       const site = learnerSite();
       const handle = inner.setTimeout((...a: unknown[]) => {
         liveTimers.delete(handle);
         fn(...a);
-      }, ms, ...args);
+      }, delay(ms), ...args);
       if (site && timeouts) liveTimers.set(handle, `setTimeout (${site})`);
       return handle;
     }) as typeof setTimeout,
     setInterval: ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       const site = learnerSite();
-      const handle = inner.setInterval(fn, ms, ...args);
+      const handle = inner.setInterval(fn, delay(ms), ...args);
       if (site) liveTimers.set(handle, `setInterval (${site})`);
       return handle;
     }) as typeof setInterval,

@@ -57,6 +57,16 @@ function fakeAbortSignalTimeout(): void {
   });
 }
 
+/**
+ * Node never fires a timer early: a 2.5 ms timeout fires once 3 whole milliseconds have passed, and
+ * one under 1 ms after 1 ms. Fake timers truncate the delay instead (2.5 ms fires at 2 ms, when
+ * Date.now() says less time went by than was asked), so under virtual time a fractional delay is
+ * rounded up as Node effectively does. A delay of 0 stays 0: suites rely on it running at once.
+ */
+export function nodeTimerDelay(ms: unknown): unknown {
+  return typeof ms === 'number' && ms > 0 && ms <= 2_147_483_647 && !Number.isInteger(ms) ? Math.ceil(ms) : ms;
+}
+
 /** Virtual milliseconds since the suite's epoch. */
 export function virtualNow(): number {
   return Date.now() - VIRTUAL_EPOCH;
