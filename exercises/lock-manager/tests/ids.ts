@@ -1,0 +1,29 @@
+// Transaction ids and keys of several shapes. Ages never follow id order: the checks start
+// transactions in orders that disagree with string order, numeric order and case-blind order.
+
+/** Named shapes, each with enough ids for the largest scenario (12). */
+export function idShapes(random: () => number): Array<{ shape: string; ids: string[] }> {
+  const hex = () => Math.floor(random() * 0xffffffff).toString(16).padStart(8, '0');
+  const randomIds = new Set<string>();
+  while (randomIds.size < 12) randomIds.add(`txn-${hex()}`);
+  return [
+    { shape: 'sequential', ids: ['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10', 't11', 't12'] },
+    { shape: 'random', ids: [...randomIds] },
+    { shape: 'mixed case', ids: ['alice', 'Alice', 'BOB', 'bob', 'Carol', 'cAROL', 'dave', 'Dave', 'EVE', 'eve', 'Frank', 'frank'] },
+    { shape: 'non-ASCII', ids: ['Zoë', 'zoe', 'ñ3', 'Ñ3', '日本', 'ключ', 'Ωmega', '𝒯x', 'é', 'e\u0301', '🙂', 'ß'] },
+    { shape: 'numeric', ids: ['10', '9', '100', '2', '1', '011', '0', '-1', '1e3', '7', '70', '8'] },
+  ];
+}
+
+/** Keys of several shapes (a key is any string). */
+export const KEYS = ['x', 'Y', 'acct:42', 'ключ', 'k10', 'k9', '', '🗝'];
+
+/** A random permutation of `items` drawn from `random`. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
