@@ -1,6 +1,6 @@
 // Virtual time in the hidden-suite harness: AbortSignal.timeout() follows the fake clock too.
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { advance, pendingTimers, settle, useVirtualTime, virtualNow } from '../src/verify/harness/time.ts';
+import { advance, nodeTimerDelay, pendingTimers, settle, useVirtualTime, virtualNow } from '../src/verify/harness/time.ts';
 
 const original = AbortSignal.timeout;
 
@@ -103,5 +103,18 @@ describe('AbortSignal.timeout under useVirtualTime()', () => {
     // What the setup file does after each test puts the original back.
     vi.restoreAllMocks();
     expect(AbortSignal.timeout).toBe(original);
+  });
+});
+
+describe('nodeTimerDelay: fractional delays under virtual time fire as late as Node fires them', () => {
+  test('rounds a fractional delay up to whole milliseconds, never down; whole delays and 0 unchanged', () => {
+    expect(nodeTimerDelay(2.5)).toBe(3);
+    expect(nodeTimerDelay(2.0001)).toBe(3);
+    expect(nodeTimerDelay(0.5)).toBe(1);
+    expect(nodeTimerDelay(250)).toBe(250);
+    expect(nodeTimerDelay(0)).toBe(0);
+  });
+  test('leaves what Node itself coerces alone (negative, NaN, huge, not a number)', () => {
+    for (const v of [-1.5, Number.NaN, 2 ** 31 + 0.5, '12', undefined]) expect(nodeTimerDelay(v)).toBe(v);
   });
 });
