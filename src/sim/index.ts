@@ -16,6 +16,11 @@ export {
   type Model, type LinearizabilityResult, type RegisterInput, type RegisterOutput, type KvInput,
 } from './checkers/linearizability.ts';
 export { checkConvergence, describeDivergence, type ConvergenceResult } from './checkers/convergence.ts';
+export {
+  checkTransactions, ANOMALY_NAMES, showTxnValue, txnName,
+  type Transaction, type TransactionHistory, type TxnOp, type TxnId, type TxnValue, type Isolation, type TransactionAnomaly,
+  type DependencyKind, type DependencyEdge, type TransactionCheckResult,
+} from './checkers/transactions.ts';
 export { renderTimeline, type TimelineOptions } from './timeline.ts';
 export { summarize } from './format.ts';
 export { prng, streamOf, hashString, uniform, randomInt, shuffled } from './random.ts';
