@@ -148,18 +148,18 @@ export function world(opts: WorldOptions): World {
         const before = s.sent.get(to);
         const gap = local - (before?.local ?? s.startLocal);
         if (to === ctx.id) {
-          pending = `${ctx.id} sent a message to itself; heartbeats go to the peers in ctx.peers only`;
+          pending = `rule 1 (Heartbeats) broken: ${ctx.id} sent a message to itself; heartbeats go to the peers in ctx.peers only`;
           ctx.log('✗ sent a message to itself');
         } else if (before !== undefined && gap < interval - SLACK_MS) {
           pending =
-            `${ctx.id} sent two heartbeats to ${to} only ${ms(gap)} apart (at ${ms(before.t)} and ${ms(t)}); ` +
+            `rule 1 (Heartbeats) broken: ${ctx.id} sent two heartbeats to ${to} only ${ms(gap)} apart (at ${ms(before.t)} and ${ms(t)}); ` +
             `expected one every heartbeatIntervalMs = ${interval} ms of its clock, no more: is more than one heartbeat timer running?`;
           ctx.log(`✗ second heartbeat to ${to} within one interval`);
         } else if (gap > interval + SLACK_MS) {
           pending = before === undefined
-            ? `${ctx.id} sent its first heartbeat to ${to} only ${ms(gap)} (of its clock) after it started at ${ms(s.startTrue)}; ` +
+            ? `rule 1 (Heartbeats) broken: ${ctx.id} sent its first heartbeat to ${to} only ${ms(gap)} (of its clock) after it started at ${ms(s.startTrue)}; ` +
               `the first one must leave within heartbeatIntervalMs = ${interval} ms`
-            : `${ctx.id} sent two consecutive heartbeats to ${to} ${ms(gap)} apart by its clock (at ${ms(before.t)} and ${ms(t)}); ` +
+            : `rule 1 (Heartbeats) broken: ${ctx.id} sent two consecutive heartbeats to ${to} ${ms(gap)} apart by its clock (at ${ms(before.t)} and ${ms(t)}); ` +
               `expected one every heartbeatIntervalMs = ${interval} ms`;
           ctx.log(`✗ heartbeat to ${to} ${ms(gap - interval)} late`);
         }
@@ -255,11 +255,11 @@ export function world(opts: WorldOptions): World {
       if (since > timeout + interval + SLACK_MS) {
         flag(id, `no heartbeat to ${peer} for ${ms(since)}`);
         if (last === undefined) {
-          return `${id} has sent no heartbeat to ${peer} in the ${ms(since)} (of its clock) since it started at ${ms(s.startTrue)}; ` +
+          return `rule 1 (Heartbeats) broken: ${id} has sent no heartbeat to ${peer} in the ${ms(since)} (of its clock) since it started at ${ms(s.startTrue)}; ` +
             `the first one must leave within heartbeatIntervalMs = ${interval} ms, then one every ${interval} ms`;
         }
         const only = last.count === 1 ? ` It sent only one heartbeat to ${peer} so far: is the timer set again after each heartbeat?` : '';
-        return `${id} sent no heartbeat to ${peer} for ${ms(since)} of its clock (the last one at ${ms(last.t)}); ` +
+        return `rule 1 (Heartbeats) broken: ${id} sent no heartbeat to ${peer} for ${ms(since)} of its clock (the last one at ${ms(last.t)}); ` +
           `expected one every heartbeatIntervalMs = ${interval} ms.${only}`;
       }
     }
@@ -267,7 +267,7 @@ export function world(opts: WorldOptions): World {
     const got = read(id);
     if ('problem' in got) {
       flag(id, 'suspects() is wrong');
-      return got.problem;
+      return `rule 3 (Suspicion) broken: ${got.problem}`;
     }
     s.current = got.list;
     const text = list(got.list);
@@ -287,23 +287,23 @@ export function world(opts: WorldOptions): World {
       if (suspected && silent < timeout - SLACK_MS) {
         if (heard === undefined) {
           flag(id, `suspects ${peer} too early`);
-          return `${id} suspects ${peer} only ${ms(silent)} (of its clock) after ${id} started, before hearing anything from it (timeoutMs = ${timeout}); ` +
+          return `rule 3 (Suspicion) broken: ${id} suspects ${peer} only ${ms(silent)} (of its clock) after ${id} started, before hearing anything from it (timeoutMs = ${timeout}); ` +
             `a node trusts every peer for the first timeoutMs after it starts`;
         }
         if (silent === 0) {
           flag(id, `still suspects ${peer}`);
           const since = s.suspectedSince.get(peer)!;
-          return `${id} still suspects ${peer} right after ${what(heard.type)} from ${peer} arrived (it has suspected ${peer} since ${ms(since)}); ` +
+          return `rule 4 (trusted again at once) broken: ${id} still suspects ${peer} right after ${what(heard.type)} from ${peer} arrived (it has suspected ${peer} since ${ms(since)}); ` +
             `any message from a suspected peer makes it trusted again at once`;
         }
         flag(id, `suspects ${peer} too early`);
-        return `${id} suspects ${peer} although ${what(heard.type)} from ${peer} arrived only ${ms(silent)} ago (at ${ms(heard.t)}; timeoutMs = ${timeout}); ` +
+        return `rule 3 (Suspicion) broken: ${id} suspects ${peer} although ${what(heard.type)} from ${peer} arrived only ${ms(silent)} ago (at ${ms(heard.t)}; timeoutMs = ${timeout}); ` +
           `a peer is suspected only after more than timeoutMs without any message from it`;
       }
       if (!suspected && silent > timeout + interval + SLACK_MS) {
         flag(id, `still trusts ${peer}`);
         const since = heard === undefined ? `since ${id} started at ${ms(s.startTrue)}` : `since ${ms(heard.t)}`;
-        return `${id} still trusts ${peer} although it has heard nothing from ${peer} for ${ms(silent)} of its clock (${since}; timeoutMs = ${timeout}); ` +
+        return `rule 3 (Suspicion) broken: ${id} still trusts ${peer} although it has heard nothing from ${peer} for ${ms(silent)} of its clock (${since}; timeoutMs = ${timeout}); ` +
           `a peer silent for more than timeoutMs must be suspected`;
       }
     }
@@ -320,7 +320,8 @@ export function world(opts: WorldOptions): World {
     return undefined;
   };
 
-  theSim.invariant('rule broken', rules);
+  // Named for the rule, not the check: a rule may break first in a check about another one.
+  theSim.invariant('checked after every event', rules);
   // Rules are checked after every event; this tick makes sure there are events to check after,
   // even in a world where every detector has gone quiet.
   const tick = () => theSim.after(interval / 2, tick);
@@ -349,7 +350,7 @@ export function world(opts: WorldOptions): World {
     lastSeen: (id) => states.get(id)?.current ?? [],
     checkRules: () => {
       const problem = rules();
-      if (problem !== undefined) theSim.violation(`rule broken: ${problem} (at ${ms(theSim.now)})`);
+      if (problem !== undefined) theSim.violation(`${problem} (at ${ms(theSim.now)})`);
     },
   };
 }
