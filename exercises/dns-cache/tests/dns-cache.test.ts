@@ -83,7 +83,7 @@ function settingsText(s: Pick<Settings, 'upstreamTimeoutMs' | 'staleGraceMs'>): 
 type Reply =
   | { kind: 'answer'; addresses: string[]; ttlMs: number; delayMs: number }
   | { kind: 'nxdomain'; ttlMs: number; delayMs: number }
-  | { kind: 'fail'; error: Error; delayMs: number }
+  | { kind: 'fail'; error: unknown; delayMs: number }
   /** Never answers. */
   | { kind: 'hang' };
 
@@ -155,7 +155,12 @@ class FakeUpstream {
   }
 
   failure(delayMs: number): Extract<Reply, { kind: 'fail' }> {
-    return { kind: 'fail', error: new UpstreamFailure('SERVFAIL: the authoritative server failed'), delayMs };
+    return this.failureWith(delayMs, new UpstreamFailure('SERVFAIL: the authoritative server failed'));
+  }
+
+  /** A failure with any value an upstream may reject with (undefined included). */
+  failureWith(delayMs: number, error: unknown): Extract<Reply, { kind: 'fail' }> {
+    return { kind: 'fail', error, delayMs };
   }
 
   /** Upstream calls so far, all names together. */
@@ -251,7 +256,7 @@ function expectNotFound(o: Settled<string[]>, hostname: string, when: string, up
   fail(`${when}, it ${describeOutcome(o, up)}; expected it to reject with a NameNotFoundError (an instance of your class) for '${hostname}'${why}`);
 }
 
-function expectUpstreamError(o: Settled<string[]>, error: Error, when: string, up: FakeUpstream, why = ''): void {
+function expectUpstreamError(o: Settled<string[]>, error: unknown, when: string, up: FakeUpstream, why = ''): void {
   check(
     o.status === 'rejected' && o.reason === error,
     () => `${when}, it ${describeOutcome(o, up)}; expected it to reject with the upstream's error itself, the same object${why ? ` (${why})` : ''}`,
@@ -383,6 +388,118 @@ test("caches a negative answer (NameNotFoundError) for that error's ttlMs", asyn
       `expected a new upstream call: the negative answer's ttlMs (${s.negativeTtlMs} ms) has run out`,
   );
   expectAddresses(o, a.addresses, when, up, ' (the name exists now)');
+});
+
+/** The two ways a limit is written in the edge checks: whole milliseconds, and half a millisecond more. */
+const FRACTIONS = [0, 0.5] as const;
+
+test('a TTL runs out at exactly ttlMs after the answer arrived; a fractional ttlMs (n + 0.5) still holds at n ms, not at n + 1', async () => {
+  for (const [kind, f] of [['positive', 0], ['positive', 0.5], ['negative', 0], ['negative', 0.5]] as const) {
+    useVirtualTime();
+    const s = settingsFor(`ttl-edge-${kind}-${f}`);
+    const [name] = namesFor(`ttl-edge-${kind}-${f}`) as [string];
+    const whole = kind === 'positive' ? s.ttlMs : s.negativeTtlMs;
+    const ttl = whole + f;
+    const up = new FakeUpstream();
+    const first = kind === 'positive' ? up.answer(ttl, s.delayMs) : up.nxdomain(ttl, s.delayMs);
+    const fresh = up.answer(s.ttlMs, s.delayMs);
+    up.script(name, first, fresh);
+    const resolver = newResolver(up, s);
+    const o = await resolveNow(resolver, name);
+    const arrived = o.atMs;
+    const what = kind === 'positive' ? `an answer with ttlMs = ${ttl}` : `an NXDOMAIN answer (NameNotFoundError with ttlMs = ${ttl})`;
+    // Still cached 1 ms before the end, and at n ms when the TTL is n + 0.5.
+    for (const after of f === 0 ? [whole - 1] : [whole - 1, whole]) {
+      await waitUntil(arrived + after);
+      await resolveNow(resolver, name);
+      check(up.count() === 1, () =>
+        `resolve('${name}') ${after} ms after ${what} arrived asked the upstream again; expected the cached answer: ` +
+          `${after} ms is less than ttlMs = ${ttl}${f === 0 ? '' : ' (do not round a fractional ttlMs down)'}`);
+    }
+    const end = f === 0 ? whole : whole + 1;
+    await waitUntil(arrived + end);
+    const again = await resolveNow(resolver, name);
+    check(up.count() === 2, () =>
+      `resolve('${name}') ${end} ms after ${what} arrived did not ask the upstream (${describeOutcome(again, up)}); expected a new upstream call: ` +
+        (f === 0 ? `at exactly ttlMs = ${ttl} ms the TTL has run out` : `${end} ms is more than ttlMs = ${ttl} (do not round a fractional ttlMs up)`));
+  }
+});
+
+test('stale addresses are served when they expired less than staleGraceMs ago, at the moment of the failure: not at exactly staleGraceMs; fractional too', async () => {
+  for (const f of FRACTIONS) {
+    const base = settingsFor(`grace-edge-${f}`);
+    const grace = base.staleGraceMs + f;
+    // Failures that arrive `past` ms after the expiry: served before the edge, refused at (or past) it.
+    const served = f === 0 ? [base.staleGraceMs - 1] : [base.staleGraceMs - 1, base.staleGraceMs];
+    const refused = f === 0 ? base.staleGraceMs : base.staleGraceMs + 1;
+    for (const past of [...served, refused]) {
+      useVirtualTime();
+      const s = { ...base, staleGraceMs: grace };
+      const [name] = namesFor(`grace-edge-${f}-${past}`) as [string];
+      const up = new FakeUpstream();
+      const a = up.answer(s.ttlMs, s.delayMs);
+      const failure = up.failure(s.delayMs);
+      up.script(name, a, failure);
+      const resolver = newResolver(up, s);
+      const expiredAt = (await resolveNow(resolver, name)).atMs + s.ttlMs;
+      await waitUntil(expiredAt + past - s.delayMs);
+      const o = await resolveNow(resolver, name);
+      const when = `resolve('${name}'), whose upstream failed ${past} ms after the cached answer expired (staleGraceMs = ${grace})`;
+      if (past === refused) {
+        expectUpstreamError(o, failure.error, when, up, f === 0
+          ? 'at exactly staleGraceMs the grace is over: stale addresses are served only when they expired less than staleGraceMs ago'
+          : `${past} ms is more than staleGraceMs = ${grace} (do not round a fractional staleGraceMs up)`);
+      } else {
+        expectAddresses(o, a.addresses, when, up, `, the stale addresses: ${past} ms is less than staleGraceMs = ${grace}${f === 0 ? '' : ' (do not round a fractional staleGraceMs down)'}`);
+      }
+    }
+  }
+});
+
+test("passes on every kind of upstream failure as it is (a string, a plain object, undefined, an Error subclass), and serves stale addresses for each", async () => {
+  const kinds: Array<[string, unknown]> = [
+    ['a string', 'SERVFAIL'],
+    ['a plain object', { code: 'SERVFAIL', rcode: 2 }],
+    ['undefined', undefined],
+    ['an Error subclass', new UpstreamFailure('connection refused')],
+  ];
+  for (const [label, error] of kinds) {
+    useVirtualTime();
+    const s = settingsFor(`failure-kinds-${label}`);
+    const [name, other] = namesFor(`failure-kinds-${label}`, 2) as [string, string];
+    const up = new FakeUpstream();
+    const failure = up.failureWith(s.delayMs, error);
+    up.script(name, failure);
+    const a = up.answer(s.ttlMs, s.delayMs);
+    up.script(other, a, failure);
+    const resolver = newResolver(up, s);
+    expectUpstreamError(await resolveNow(resolver, name), error, `resolve('${name}'), with an upstream that rejects with ${label} (${describeThrown(error)}) and nothing cached`, up,
+      'pass it on as it is, whatever the upstream rejected with: do not wrap it, replace it, or read fields it may not have');
+    expectAddresses(await resolveNow(resolver, other), a.addresses, `on the first resolve('${other}')`, up);
+    await advance(s.ttlMs + 1);
+    expectAddresses(await resolveNow(resolver, other), a.addresses,
+      `resolve('${other}') 1 ms after its answer expired, with an upstream that rejects with ${label} (${describeThrown(error)})`, up,
+      `, the stale addresses: every failure other than a NameNotFoundError, ${label} included, falls back on them within staleGraceMs`);
+  }
+});
+
+test('a fractional upstreamTimeoutMs (n + 0.5): an upstream answering after n ms is waited for; one that never answers is given up on at n + 1 ms', async () => {
+  useVirtualTime();
+  const s = settingsFor('timeout-fraction');
+  const t = s.upstreamTimeoutMs + 0.5;
+  const [name, hung] = namesFor('timeout-fraction', 2) as [string, string];
+  const up = new FakeUpstream();
+  const a = up.answer(s.ttlMs, s.upstreamTimeoutMs);
+  up.script(name, a);
+  up.script(hung, { kind: 'hang' });
+  const resolver = newResolver(up, { ...s, upstreamTimeoutMs: t });
+  expectAddresses(await resolveNow(resolver, name), a.addresses, `resolve('${name}'), with an upstream that ${describeReply(a)} (upstreamTimeoutMs = ${t})`, up,
+    `: ${s.upstreamTimeoutMs} ms is within upstreamTimeoutMs = ${t} (do not round a fractional upstreamTimeoutMs down)`);
+  const startedAt = virtualNow();
+  const o = await resolveNow(resolver, hung);
+  check(o.status === 'rejected' && isTimeoutError(o.reason) && o.atMs - startedAt === s.upstreamTimeoutMs + 1, () =>
+    `resolve('${hung}'), with an upstream that never answers (upstreamTimeoutMs = ${t}), ${describeOutcome(o, up)} ${o.atMs - startedAt} ms after the call; ` +
+      `expected a timeout error at ${s.upstreamTimeoutMs + 1} ms: a timer of ${t} ms fires at the first whole millisecond past it`);
 });
 
 test('a NameNotFoundError is an answer, not a failure: stale addresses are not served in its place', async () => {
