@@ -349,4 +349,15 @@ describe('friendly at every step', () => {
     expect(r.stdout).toContain(`npx learn-ds hint ${other.id}\` again`);
     expect((await learnDs(dir, ['hint'])).stdout).toMatch(/npx learn-ds hint` again|That was the last hint/);
   });
+
+  test('hints are rendered as markdown: code blocks without their fences, prose wrapped at word boundaries to the width', async () => {
+    const fenced = catalog.exercises.find((e) => e.hints.some((h) => h.includes('```')))!;
+    const r = await learnDs(dir, ['hint', fenced.id, '--all']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).not.toContain('```');
+    const code = fenced.hints.find((h) => h.includes('```'))!.split('```')[1]!.split('\n')[1]!.trim();
+    expect(r.stdout).toContain(code);
+    const prose = r.stdout.split('\n').filter((line) => !line.startsWith('  '));
+    for (const line of prose) expect(line.length).toBeLessThanOrEqual(80);
+  });
 });

@@ -8,7 +8,7 @@ import { style } from '../report/style.ts';
 import { learnerFile } from '../workspace/workspace.ts';
 import { missingFile } from './target.ts';
 import { CMD, catalog, print, resolveExercise, shown, usageError, workspaceAndProgress, type GlobalOptions } from './context.ts';
-import { renderHints } from './hint.ts';
+import { markdownHints, renderHints } from './hint.ts';
 import { trySave } from './save.ts';
 import { renderedStatement } from './statement.ts';
 
@@ -27,7 +27,7 @@ export async function runWatch(id: string | undefined, options: WatchOptions, gl
   const exercise = resolveExercise(id, progress);
   const file = learnerFile(ws, exercise);
   if (!existsSync(file)) throw missingFile(exercise.id, file, progress, ', then watch it');
-  const [{ WatchSession }, { openTerminal }] = await Promise.all([import('../watch/session.ts'), import('../watch/terminal.ts')]);
+  const [{ WatchSession }, { openTerminal }, render] = await Promise.all([import('../watch/session.ts'), import('../watch/terminal.ts'), markdownHints()]);
   const terminal = openTerminal();
   const session = new WatchSession({
     ws,
@@ -36,7 +36,7 @@ export async function runWatch(id: string | undefined, options: WatchOptions, gl
     shown: (path) => shown(path),
     output: terminal,
     ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
-    cli: { renderHints, statement: renderedStatement, save: (change) => trySave(ws, change) },
+    cli: { renderHints: (hints, from, to) => renderHints(hints, from, to, render), statement: renderedStatement, save: (change) => trySave(ws, change) },
   });
   terminal.onInput((chunk) => session.input(chunk));
   terminal.onResize(() => session.resized());
