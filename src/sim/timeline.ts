@@ -10,7 +10,8 @@
  *    31.2 ms ╳●─────────┊────────✗         partition {n1} | {n2,n3}
  *
  * A lane is solid while its node runs, dotted (┊) while it is down, shaded (░) while it is paused;
- * rows during a partition carry ╳ before the lanes.
+ * rows during a partition carry ╳ before the lanes and dots (· ·) between them, so that a message
+ * that crossed the cut stands out; a legend under the rows names the shading shown.
  */
 import { ms, summarize } from './format.ts';
 import type { NodeId, TraceEvent } from './types.ts';
@@ -32,6 +33,8 @@ export interface TimelineOptions {
   timers?: boolean;
   /** How a message is written (default: its type and fields). */
   describe?: (message: unknown) => string;
+  /** A line naming the shading of faults under the rows, when any is shown (default true). */
+  legend?: boolean;
 }
 
 const LANE = 10;
@@ -60,14 +63,42 @@ interface Faults {
   partitioned: boolean;
 }
 
-/** A lane is drawn solid while its node runs, dotted while it is down, shaded while it is paused. */
-function lanesRow(lanes: readonly NodeId[], faults: Faults): string[] {
+/**
+ * A lane is drawn solid while its node runs, dotted while it is down, shaded while it is paused;
+ * while a partition is on, the space between the lanes is dotted.
+ */
+function lanesRow(lanes: readonly NodeId[], faults: Faults, partitioned: boolean): string[] {
   const row = Array<string>(lanes.length * LANE).fill(' ');
+  if (partitioned) for (let c = 2; c < (lanes.length - 1) * LANE; c += 2) if (c % LANE !== 0) row[c] = '·';
   for (let i = 0; i < lanes.length; i++) {
     const id = lanes[i]!;
     row[i * LANE] = faults.down.has(id) ? '┊' : faults.paused.has(id) ? '░' : '│';
   }
   return row;
+}
+
+/** Which kinds of shading the rows shown used, for the legend. */
+interface Shading {
+  down: boolean;
+  paused: boolean;
+  partition: boolean;
+}
+
+/** Notes the shading a drawn row shows (a lane hidden under an arrow shows none). */
+function noteShading(shading: Shading, row: readonly string[], partitioned: boolean): void {
+  if (row.includes('┊')) shading.down = true;
+  if (row.includes('░')) shading.paused = true;
+  if (partitioned) shading.partition = true;
+}
+
+/** `shading: ┊ down · ░ paused · ╳ · · partition in force`, or nothing when no fault was in force. */
+export function timelineLegend(shading: Shading): string | undefined {
+  const parts = [
+    ...(shading.down ? ['┊ lane of a node that is down'] : []),
+    ...(shading.paused ? ['░ lane of a paused node'] : []),
+    ...(shading.partition ? ['╳ · · a partition is in force'] : []),
+  ];
+  return parts.length === 0 ? undefined : `${''.padStart(11)}  shading: ${parts.join(' · ')}`;
 }
 
 /** The faults in force after `e` (replayed from the start, so that a window shows them too). */
@@ -119,8 +150,9 @@ function reasonText(reason: string, to: NodeId): string {
   return `not delivered: ${to} is down`;
 }
 
-function renderRow(e: TraceEvent, lanes: readonly NodeId[], faults: Faults, describe: (m: unknown) => string): string {
-  const row = lanesRow(lanes, faults);
+function renderRow(e: TraceEvent, lanes: readonly NodeId[], faults: Faults, describe: (m: unknown) => string, shading: Shading): string {
+  const partitioned = faults.partitioned || e.kind === 'partition';
+  const row = lanesRow(lanes, faults, partitioned);
   const at = (id: NodeId) => lanes.indexOf(id);
   let label: string;
   switch (e.kind) {
@@ -171,7 +203,8 @@ function renderRow(e: TraceEvent, lanes: readonly NodeId[], faults: Faults, desc
       label = 'partition healed';
       break;
   }
-  const gutter = faults.partitioned || e.kind === 'partition' ? '╳' : ' ';
+  noteShading(shading, row, partitioned);
+  const gutter = partitioned ? '╳' : ' ';
   return `${ms(e.t).padStart(11)} ${gutter}${row.join('').trimEnd().padEnd(lanes.length * LANE - LANE + 1)}   ${label}`;
 }
 
@@ -194,13 +227,16 @@ export function renderTimeline(trace: readonly TraceEvent[], options: TimelineOp
   // start of the whole trace (filters and focus hide rows, never the faults they would announce).
   const faults: Faults = { down: new Set(), paused: new Set(), partitioned: false };
   const rowsShown = new Set(shown.slice(shown.length - inWindow + Math.max(0, cut)).filter((e) => e.t >= since));
+  const shading: Shading = { down: false, paused: false, partition: false };
   for (const e of trace) {
     if (e.t > until) break;
     // A restart or resume row already shows its lane as running; a crash or pause row, as it was.
     if (e.kind === 'restart' || e.kind === 'resume' || e.kind === 'heal') applyFault(faults, e);
-    if (rowsShown.has(e)) lines.push(renderRow(e, options.lanes, faults, describe));
+    if (rowsShown.has(e)) lines.push(renderRow(e, options.lanes, faults, describe, shading));
     if (e.kind !== 'restart' && e.kind !== 'resume' && e.kind !== 'heal') applyFault(faults, e);
   }
   if (inWindow === 0) lines.push(`${''.padStart(11)}  (no events)`);
+  const legend = options.legend === false ? undefined : timelineLegend(shading);
+  if (legend) lines.push(legend);
   return lines.join('\n');
 }

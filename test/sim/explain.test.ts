@@ -36,9 +36,10 @@ describe('timeline', () => {
       '     5.0 ms  ●───────────────────▶   hello term=1 (sent 0.0 ms)',
       '    10.0 ms  │         ✖         │   n2 crashed (volatile state lost)',
       '    15.0 ms  │         ✗─────────●   ping not delivered: n2 is down',
-      '    20.0 ms ╳┼         ┼         ┼   partition {n1} | {n2,n3}',
+      '    20.0 ms ╳┼ · · · · ┼ · · · · ┼   partition {n1} | {n2,n3}',
       '    20.0 ms ╳●───────────────────✗   late blocked by the partition',
-      '    20.0 ms ╳│         ↻         │   n2 restarted',
+      '    20.0 ms ╳│ · · · · ↻ · · · · │   n2 restarted',
+      '             shading: ╳ · · a partition is in force',
     ]);
     const cut = renderTimeline(sim.trace, { lanes: sim.ids, rows: 2, until: 19 });
     expect(cut.split('\n')).toEqual([
@@ -47,6 +48,35 @@ describe('timeline', () => {
       '    10.0 ms  │         ✖         │   n2 crashed (volatile state lost)',
       '    15.0 ms  │         ✗─────────●   ping not delivered: n2 is down',
     ]);
+  });
+
+  test('shades fault periods across the lanes: a partition dots the space between lanes, a message that crossed it stands out, a legend names what is shaded', () => {
+    const sim = new Simulation<Msg>({ seed: 1, nodes: 4, network: { latency: () => 5 }, factory: () => ({ receive() {} }) });
+    sim.sendFrom('n1', 'n4', { type: 'before' });
+    sim.at(2, () => sim.partition(['n1', 'n2'], ['n3', 'n4']));
+    sim.at(3, () => sim.pause('n2', 10));
+    sim.at(4, () => sim.crash('n3'));
+    sim.at(6, () => sim.sendFrom('n1', 'n2', { type: 'inside' }));
+    sim.at(20, () => sim.heal());
+    sim.at(21, () => sim.sendFrom('n4', 'n1', { type: 'after' }));
+    sim.runFor(30);
+    const text = renderTimeline(sim.trace, { lanes: sim.ids });
+    expect(text.split('\n')).toEqual([
+      '       time  n1        n2        n3        n4',
+      '     2.0 ms ╳┼ · · · · ┼ · · · · ┼ · · · · ┼   partition {n1,n2} | {n3,n4}',
+      '     3.0 ms ╳│ · · · · ‖ · · · · │ · · · · │   n2 paused until 13.0 ms: handlers and timers frozen, its clock runs on',
+      '     4.0 ms ╳│ · · · · ░ · · · · ✖ · · · · │   n3 crashed (volatile state lost)',
+      // Sent before the cut, arriving across it while the partition is on: the arrow crosses the dots.
+      '     5.0 ms ╳●─────────────────────────────✗   before blocked by the partition',
+      '    13.0 ms ╳│ · · · · » · · · · ┊ · · · · │   n2 resumed after a pause of 10.0 ms; 1 message that waited runs now',
+      '    13.0 ms ╳●─────────▶ · · · · ┊ · · · · │   inside (sent 6.0 ms, held while n2 was paused)',
+      '    20.0 ms  │         │         ┊         │   partition healed',
+      '    26.0 ms  ◀─────────────────────────────●   after (sent 21.0 ms)',
+      '             shading: ┊ lane of a node that is down · ░ lane of a paused node · ╳ · · a partition is in force',
+    ]);
+    // Cut to rows with no fault in force, there is nothing to name; and the legend can be left out.
+    expect(renderTimeline(sim.trace, { lanes: sim.ids, until: 1 }).split('\n')).toHaveLength(2);
+    expect(renderTimeline(sim.trace, { lanes: sim.ids, legend: false })).not.toContain('shading:');
   });
 
   test('shows a window from `since`, filtered, with notes on lanes, and keeps a node crashed earlier dotted', () => {
@@ -62,6 +92,7 @@ describe('timeline', () => {
       '       time  n1        n2',
       '    10.0 ms  •         ┊   n1: became leader of term 3',
       '    11.0 ms  ◀─────────●   signal (sent 10.0 ms)',
+      '             shading: ┊ lane of a node that is down',
     ]);
   });
 });

@@ -182,6 +182,7 @@ describe('process pauses', () => {
       '    50.0 ms  ●─────────▶         │   ping (sent 20.0 ms, held while n2 was paused)',
       '    50.0 ms  │         ◀─────────●   pong (sent 21.0 ms, held while n2 was paused)',
       '    50.0 ms  │         •         │   n2: timer',
+      '             shading: ░ lane of a paused node',
     ]);
   });
 });
