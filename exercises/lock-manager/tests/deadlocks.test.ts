@@ -24,7 +24,7 @@ function expectVictim(script: Script, r: Tracked, victim: string): void {
   script.expect(r, 'aborted', `${show(victim)} is the youngest transaction on the cycle`);
   check(
     r.victimField === victim,
-    () => `the DeadlockError that rejected ${show(victim)}'s acquire has txn ${show(r.victimField)}; expected ${show(victim)}: reject with new DeadlockError(victim)`,
+    () => `the DeadlockError that rejected the acquire of ${show(victim)} has txn ${show(r.victimField)}; expected ${show(victim)}: reject with new DeadlockError(victim)`,
     `the script so far:\n${script.transcript()}`,
   );
 }
@@ -156,7 +156,7 @@ test('several disjoint deadlocks at once: exactly one victim per cycle, and a tr
     expectVictim(script, waitB2, b2);
     expectVictim(script, waitC3, c3);
     script.expect(waitA1, 'granted', `${show(a2)} was aborted and its locks released`);
-    script.expect(waitB1, 'granted', `${show(b2)} (the younger of ${show(b1)} and ${show(b2)}, though ${show(b1)}'s request closed that cycle) was aborted and its locks released`);
+    script.expect(waitB1, 'granted', `${show(b2)} (the younger of ${show(b1)} and ${show(b2)}, though the request of ${show(b1)} closed that cycle) was aborted and its locks released`);
     script.expect(waitC2, 'granted', `${show(c3)} was aborted and its locks released`);
     script.expect(waitC1, 'waiting', `${show(c1)} waits for ${show(c2)}, which is alive: one victim per cycle`);
     script.expect(waitBystander, 'waiting', `${show(bystander)} waits for ${show(c2)}, which is alive; it is on no cycle, so it is no victim though it is the youngest of all (ids ${shape})`);
@@ -183,7 +183,7 @@ test('the victim is the youngest transaction on any cycle: when cycles overlap, 
     const tWaits = script.acquire(t, 'k', X);
     await script.settled();
     const story =
-      `${show(t)}'s exclusive request on k closed two cycles, ${show(t)} → ${show(b)} → ${show(t)} and ${show(t)} → ${show(a)} → ${show(b)} → ${show(t)}; ` +
+      `the exclusive request of ${show(t)} on k closed two cycles, ${show(t)} → ${show(b)} → ${show(t)} and ${show(t)} → ${show(a)} → ${show(b)} → ${show(t)}; ` +
       `the youngest on a cycle is ${show(a)}, then on the cycle left ${show(b)} (started in the order ${show(t)}, ${show(b)}, ${show(a)}; ids ${shape})`;
     script.expect(aWaits, 'aborted', story);
     script.expect(bWaits, 'aborted', story);
@@ -201,12 +201,12 @@ test("an aborted request leaves its queue: requests behind it that can now be gr
     const writerWaits = script.acquire(younger, 'x', X); // younger → older
     const readerWaits = script.acquire(reader, 'x', S); // reader → younger (queued ahead)
     await script.settled();
-    script.expect(readerWaits, 'waiting', `${show(younger)}'s exclusive request is waiting on x ahead of it`);
+    script.expect(readerWaits, 'waiting', `the exclusive request of ${show(younger)} is waiting on x ahead of it`);
     const olderWaits = script.acquire(older, 'Y', S); // older → younger: a cycle
     await script.settled();
     expectVictim(script, writerWaits, younger);
-    script.expect(olderWaits, 'granted', `${show(younger)}'s abort released Y`);
-    script.expect(readerWaits, 'granted', `${show(younger)}'s aborted request left x's queue, and ${show(reader)}'s shared request agrees with ${show(older)}'s shared lock (ids ${shape})`);
+    script.expect(olderWaits, 'granted', `the abort of ${show(younger)} released Y`);
+    script.expect(readerWaits, 'granted', `the aborted request of ${show(younger)} left the queue of x, and the shared request of ${show(reader)} agrees with the shared lock of ${show(older)} (ids ${shape})`);
   }
 });
 
@@ -235,7 +235,7 @@ test('age counts from a transaction\'s first acquire, not its latest one; an id 
     y = script.acquire(younger, 'x', S);
     await script.settled();
     expectVictim(script, o, older);
-    script.expect(y, 'granted', `after releaseAll(${show(older)}), ${show(older)}'s next acquire started a new transaction, younger than ${show(younger)} (ids ${shape})`);
+    script.expect(y, 'granted', `after releaseAll(${show(older)}), the next acquire of ${show(older)} started a new transaction, younger than ${show(younger)} (ids ${shape})`);
 
     // A victim that starts again is a new transaction too: younger than one that started before it.
     script = new Script();
@@ -245,7 +245,7 @@ test('age counts from a transaction\'s first acquire, not its latest one; an id 
     const yw = script.acquire(younger, 'a', S);
     await script.settled();
     expectVictim(script, yw, younger);
-    script.expect(ow, 'granted', `${show(younger)}'s abort released b`);
+    script.expect(ow, 'granted', `the abort of ${show(younger)} released b`);
     script.releaseAll(older);
     script.acquire(older, 'c', X);
     script.acquire(younger, 'd', X);

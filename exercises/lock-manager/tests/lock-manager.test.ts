@@ -58,7 +58,7 @@ test('asking again for a lock already held (or covered by an exclusive one) reso
   useVirtualTime();
   for (const [shape, a, b] of pairs('again')) {
     const script = new Script();
-    const rx = [script.acquire(a, 'x', X), script.acquire(a, 'x', S), script.acquire(a, 'x', X)];
+    const rx = [script.acquire(a, 'x', X), script.acquire(a, 'x', S)];
     const ry = [script.acquire(a, 'Y', S), script.acquire(a, 'Y', S)];
     await script.settled();
     for (const r of [...rx, ...ry]) script.expect(r, 'granted', `${show(a)} already holds that lock, or an exclusive one on the key (ids ${shape})`);
@@ -67,6 +67,10 @@ test('asking again for a lock already held (or covered by an exclusive one) reso
     await script.settled();
     script.expect(other, 'waiting', `${show(a)} still holds x exclusively: asking for shared on a key held exclusively keeps the exclusive lock`);
     script.expect(otherY, 'granted', `${show(a)} holds only a shared lock on Y`);
+    const again = script.acquire(a, 'x', X);
+    await script.settled();
+    script.expect(again, 'granted', `${show(a)} holds x exclusively`);
+    script.expect(other, 'waiting', `${show(a)} holds x exclusively`);
   }
 });
 
@@ -129,10 +133,10 @@ test('first come, first served: a shared request waits behind a waiting exclusiv
     }
     script.expect(first, 'granted', 'nobody holds x');
     script.expect(write, 'waiting', `${show(reader)} holds x shared`);
-    for (const r of reads) script.expect(r, 'waiting', `an exclusive request (${show(writer)}'s) is waiting on x: a new request that finds requests waiting joins the queue, even when it agrees with the locks held (ids ${shape})`);
+    for (const r of reads) script.expect(r, 'waiting', `an exclusive request (of ${show(writer)}) is waiting on x: a new request that finds requests waiting joins the queue, even when it agrees with the locks held (ids ${shape})`);
     script.releaseAll(reader);
     await script.settled();
-    script.expect(write, 'granted', `the queue is served from its head: ${show(writer)}'s exclusive request arrived first`);
+    script.expect(write, 'granted', `the queue is served from its head: the exclusive request of ${show(writer)} arrived first`);
     for (const r of reads) script.expect(r, 'waiting', `${show(writer)} now holds x exclusively`);
     script.releaseAll(writer);
     await script.settled();
@@ -154,7 +158,7 @@ test('serving a queue grants requests from its head and stops at the first that 
     script.expect(q[0], 'granted', 'the head of the queue is a shared request and the key is free');
     script.expect(q[1], 'granted', 'the next shared request agrees with the shared lock just granted');
     script.expect(q[2], 'waiting', 'an exclusive request waits while others hold the key shared');
-    script.expect(q[3], 'waiting', `serving stops at the first request that cannot be granted: ${show(s4)}'s shared request is behind ${show(x3)}'s exclusive one`);
+    script.expect(q[3], 'waiting', `serving stops at the first request that cannot be granted: the shared request of ${show(s4)} is behind the exclusive one of ${show(x3)}`);
     script.releaseAll(s1);
     await script.settled();
     script.expect(q[2], 'waiting', `${show(s2)} still holds the key shared`);
@@ -179,7 +183,7 @@ test('waiting exclusive requests are granted one at a time, in the order they ar
     for (let i = 0; i < q.length; i++) {
       script.releaseAll(owner);
       await script.settled();
-      script.expect(q[i]!, 'granted', `${show(writers[i])}'s request is the oldest one waiting (ids ${shape})`);
+      script.expect(q[i]!, 'granted', `the request of ${show(writers[i])} is the oldest one waiting (ids ${shape})`);
       for (const later of q.slice(i + 1)) script.expect(later, 'waiting', `${show(writers[i])} now holds the key exclusively`);
       owner = writers[i]!;
     }

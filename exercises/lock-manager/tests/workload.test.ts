@@ -1,0 +1,66 @@
+// Many concurrent transactions over seeded interleavings: no conflicting locks at once, a
+// conflict-serializable committed history, and every transaction finishing.
+import { test } from 'vitest';
+import { check, fail, streamFor, useVirtualTime } from 'learn-ds/harness';
+import { serializabilityProblem } from './serializable.ts';
+import { describeScenario, lastEvents, randomScenario, runScenario, type Outcome, type Scenario } from './workload.ts';
+
+const SCENARIOS = 40;
+
+/** Runs the random scenarios of one check, stopping at the first that `judge` fails. */
+async function eachScenario(label: string, judge: (outcome: Outcome, scenario: Scenario, index: number) => void): Promise<void> {
+  const random = streamFor(label);
+  for (let i = 1; i <= SCENARIOS; i++) {
+    useVirtualTime();
+    const scenario = randomScenario(random);
+    const outcome = await runScenario(scenario, random);
+    judge(outcome, scenario, i);
+  }
+}
+
+function detail(outcome: Outcome, scenario: Scenario): string {
+  return `the transactions (ids ${scenario.shape}), each committing with releaseAll and trying again after a DeadlockError:\n${describeScenario(scenario)}\nwhat happened:\n${lastEvents(outcome)}`;
+}
+
+function noErrors(outcome: Outcome, scenario: Scenario, i: number): void {
+  if (outcome.errors.length > 0) fail(`in random scenario ${i}, ${outcome.errors[0]}`, detail(outcome, scenario));
+}
+
+test('concurrent transactions: no two transactions ever hold conflicting locks on a key at the same time', async () => {
+  await eachScenario('workload-conflicts', (outcome, scenario, i) => {
+    check(
+      outcome.conflicts.length === 0,
+      () => `in random scenario ${i}, ${outcome.conflicts[0]}; expected a request to wait while another transaction holds a conflicting lock (only shared locks are compatible)`,
+      detail(outcome, scenario),
+    );
+    noErrors(outcome, scenario, i);
+  });
+});
+
+test('concurrent transactions: the committed history is conflict-serializable', async () => {
+  await eachScenario('workload-serializable', (outcome, scenario, i) => {
+    noErrors(outcome, scenario, i);
+    const problem = serializabilityProblem(outcome.committed);
+    check(
+      problem === undefined,
+      () => `in random scenario ${i}, the committed transactions are not serializable: ${problem!.split('\n')[0]}; strict two-phase locking must make every committed history serializable`,
+      `${problem}\n${detail(outcome, scenario)}`,
+    );
+  });
+});
+
+test('concurrent transactions: every transaction finishes, so no request waits forever once the holders finish (deadlocks broken, queues served)', async () => {
+  await eachScenario('workload-liveness', (outcome, scenario, i) => {
+    check(
+      outcome.stuck.length === 0,
+      () => `in random scenario ${i}, ${outcome.stuck[0]}; expected every request to be granted once the transactions ahead of it finish, or its transaction aborted by a DeadlockError if it is on a cycle`,
+      `${outcome.stuck.length > 1 ? `also stuck:\n${outcome.stuck.slice(1).map((s) => `  ${s}`).join('\n')}\n` : ''}${detail(outcome, scenario)}`,
+    );
+    noErrors(outcome, scenario, i);
+    check(
+      outcome.committed.length === scenario.plans.length,
+      () => `in random scenario ${i}, ${outcome.committed.length} of ${scenario.plans.length} transactions committed; expected all of them (each tries again after a DeadlockError)`,
+      detail(outcome, scenario),
+    );
+  });
+});
