@@ -10,6 +10,9 @@ import { refusedSubject } from '../verify/own-files.ts';
 import { startTypeCheck } from '../verify/typecheck.ts';
 import { spinner } from './spinner.ts';
 import type { SuiteRunner } from '../verify/verify.ts';
+import { ENV } from '../verify/protocol.ts';
+import { failuresDir } from '../report/explain/run-record.ts';
+import { dirname } from 'node:path';
 
 export interface VerifyOptions {
   file?: string;
@@ -57,6 +60,9 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   if (refused) throw usageError(refused);
   // Beside the hidden tests, never before them: its report comes after the verdict.
   const typeCheck = startTypeCheck(file, shown(file));
+  // Where the hidden run saves its failing simulated run (learn-ds explain): the environment reaches every runner.
+  if (ws) process.env[ENV.failures] = failuresDir(dirname(ws.progressFile));
+  else delete process.env[ENV.failures];
 
   const [{ verify }, runner] = await Promise.all([import('../verify/verify.ts'), suiteRunner(options)]);
   const verdict = await verify(

@@ -18,8 +18,15 @@ export interface Operation<I = unknown, O = unknown> {
   returnTime: number;
 }
 
+/** The last few histories made, newest last: the harness records a failing run's (verify/harness/record.ts). */
+export const recentHistories: History<any, any>[] = [];
+
 export class History<I = unknown, O = unknown> {
   readonly ops: Operation<I, O>[] = [];
+
+  constructor() {
+    if (recentHistories.push(this) > 4) recentHistories.shift();
+  }
 
   invoke(client: NodeId, input: I, time: number): Operation<I, O> {
     const op: Operation<I, O> = { id: this.ops.length, client, input, output: undefined, callTime: time, returnTime: Infinity };

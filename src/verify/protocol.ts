@@ -21,6 +21,11 @@ export const ENV = {
   testTimeoutMs: 'LEARN_DS_TEST_TIMEOUT_MS',
   /** Set (to "1") to run the exercise's demo.ts instead of its hidden tests (`learn-ds run`). */
   demo: 'LEARN_DS_DEMO',
+  /**
+   * The learner's folder for the last failing simulated run of each exercise (`learn-ds explain`),
+   * set by `verify` in its own environment so that every runner (cold, warm, daemon) passes it on.
+   */
+  failures: 'LEARN_DS_FAILURES_DIR',
 } as const;
 
 export type TestState = 'passed' | 'failed' | 'skipped' | 'pending';

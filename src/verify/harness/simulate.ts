@@ -11,6 +11,7 @@ import { ProgressFailure } from './progress.ts';
 import { suiteSeed } from './random.ts';
 import { SometimesTally, reportCounts, vacuity, withTally } from './sometimes.ts';
 import { learnDsCommand } from '../../command.ts';
+import { recordFailedRun } from './record.ts';
 
 /** Overrides how many seeds each scenario runs (e.g. LEARN_DS_SCENARIOS=1000 for a long hunt). */
 export const SCENARIOS_ENV = 'LEARN_DS_SCENARIOS';
@@ -59,6 +60,7 @@ function replayCommand(seed: number): string {
 /** The learner-facing failure for a scenario that failed under `seed`. */
 export function explainScenarioFailure(error: unknown, seed: number, sim: Simulation<any, any> | undefined, options: ScenarioOptions = {}): LearnerFailure {
   const message = error instanceof LearnerFailure || error instanceof SimulationViolation ? error.message : describeThrown(error);
+  recordFailedRun({ error, message, seed, sim }); // for `learn-ds explain`; never changes the verdict
   const parts: string[] = [];
   // A liveness failure is explained by the timeline since the faults ended, drawn below.
   const since = error instanceof ProgressFailure ? error.since : undefined;

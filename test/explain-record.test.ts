@@ -1,0 +1,151 @@
+// The recording of the last failing simulated run (src/verify/harness/record.ts) that `learn-ds explain` reads.
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { faultPeriods } from '../src/sim/fault-periods.ts';
+import { Simulation, SimulationViolation } from '../src/sim/index.ts';
+import { ENV } from '../src/verify/protocol.ts';
+import { recordFailedRun } from '../src/verify/harness/record.ts';
+import { readRecord, type RunRecord } from '../src/report/explain/run-record.ts';
+import { loadCatalog } from '../src/catalog/catalog.ts';
+import { mutantSource } from '../src/dev/mutants.ts';
+import { failingRun } from './explain-fixture.ts';
+import { learnDs, tempDir } from './support/cli.ts';
+
+describe('fault periods read back from a trace', () => {
+  test('partitions to their heal (one-way cuts together), pauses extended by a longer one, a crash ending a pause and starting down time', () => {
+    const sim = new Simulation({ seed: 1, nodes: ['a', 'b', 'n10'], factory: () => ({ receive() {} }) });
+    sim.start();
+    sim.at(1, () => sim.blockOneWay('a', 'b'));
+    sim.at(2, () => sim.blockOneWay('a', 'n10'));
+    sim.at(3, () => sim.pause('b', 10));
+    sim.at(5, () => sim.pause('b', 20));
+    sim.at(8, () => sim.heal());
+    sim.at(9, () => sim.crash('b'));
+    sim.at(12, () => sim.restart('b'));
+    sim.at(14, () => sim.crash('n10'));
+    sim.runFor(30);
+    expect(faultPeriods(sim.trace, sim.ids)).toEqual([
+      { kind: 'partition', nodes: ['a', 'b', 'n10'], from: 1, to: 8, label: 'partition a → b cut (one way); a → n10 cut (one way)' },
+      { kind: 'pause', nodes: ['b'], from: 3, to: 9, label: 'b paused' },
+      { kind: 'down', nodes: ['b'], from: 9, to: 12, label: 'b down' },
+      { kind: 'down', nodes: ['n10'], from: 14, to: undefined, label: 'n10 down' },
+    ]);
+  });
+});
+
+describe('the record of a failing run', () => {
+  test('holds the check, seed, message, nodes and clients, the trace with times, the fault periods, the notes, the schedule', () => {
+    const record = failingRun();
+    expect(record).toMatchObject({
+      version: 1, exercise: 'fixture', seed: 42, nodes: ['n1', 'n2', 'n3'], clients: ['c1', 'c2'], omittedEvents: 0,
+      violation: { t: 80, nodes: ['n3'] },
+      schedule: ['1. n3 is cut off from n1 and n2 at 10.0 ms.', '2. c2 reads x from n3 at 50.0 ms.'],
+      notes: { n1: [{ t: 17, text: 'stored x=v1' }] },
+    });
+    expect(record.check).toContain('holds the check');
+    expect(record.message).toMatch(/^the clients' gets and puts are not linearizable/);
+    expect(record.faults.map((f) => [f.kind, f.from, f.to])).toEqual([['partition', 10, 40], ['pause', 20, 35], ['down', 45, 60]]);
+    expect(record.events.map((e) => e.i)).toEqual(record.events.map((_, k) => k));
+    expect(record.events.find((e) => e.kind === 'drop')).toMatchObject({ from: 'n1', to: 'n3', reason: 'partition', message: { type: 'gossip', value: 'v1' }, t: 17, sentAt: 17 });
+    // JSON all the way: what is written is what is read.
+    expect(JSON.parse(JSON.stringify(record))).toEqual(record);
+  });
+
+  test("holds the clients' history and the check's own linearizability result: the longest valid order and what cannot follow it", () => {
+    const { history } = failingRun();
+    expect(history!.ops).toEqual([
+      { id: 0, client: 'c1', text: 'x: write "v1"', input: { kind: 'write', key: 'x', value: 'v1' }, output: undefined, callTime: 12, returnTime: 22 },
+      { id: 1, client: 'c2', text: 'x: read → null', input: { kind: 'read', key: 'x' }, output: null, callTime: 50, returnTime: 60 },
+    ]);
+    expect(history!.linearizability).toEqual({ verdict: 'not-linearizable', ops: [0, 1], longest: [0], stuck: [1], model: 'the check' });
+  });
+});
+
+describe('saving it (in the hidden run)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of [ENV.failures, ENV.exerciseDir, ENV.report]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  function failingSim(): { sim: Simulation; error: SimulationViolation } {
+    const sim = new Simulation({ seed: 3, nodes: 2, network: { latency: () => 1 }, factory: (ctx) => ({ receive: () => ctx.log('got it') }) });
+    sim.sendFrom('n1', 'n2', { type: 'hello' });
+    sim.runFor(5);
+    return { sim, error: new SimulationViolation('n2 said nothing back', sim.now, 3, ['n2']) };
+  }
+
+  function workspaceState(): string {
+    const state = join(tempDir(), '.learn-ds');
+    mkdirSync(state);
+    return state;
+  }
+
+  test('writes <workspace>/.learn-ds/failures/<exercise>.json; the first failing check of a run is kept, a new run replaces it', async () => {
+    const state = workspaceState();
+    process.env[ENV.failures] = join(state, 'failures');
+    process.env[ENV.exerciseDir] = join('exercises', 'my-exercise');
+    process.env[ENV.report] = '/run/one/report.json';
+    const { sim, error } = failingSim();
+    recordFailedRun({ error, message: error.message, seed: 3, sim });
+    const file = join(state, 'failures', 'my-exercise.json');
+    const first = await readRecord(file);
+    expect(first.ok && first.record.message).toBe('n2 said nothing back');
+    expect(first.ok && first.record.notes).toEqual({ n2: [{ t: 1, text: 'got it' }] });
+    recordFailedRun({ error, message: 'a later check of the same run', seed: 4, sim });
+    expect(((await readRecord(file)) as { record: RunRecord }).record.seed).toBe(3);
+    process.env[ENV.report] = '/run/two/report.json';
+    recordFailedRun({ error, message: 'the next run', seed: 5, sim });
+    expect(((await readRecord(file)) as { record: RunRecord }).record.seed).toBe(5);
+    expect(readdirSync(join(state, 'failures'))).toEqual(['my-exercise.json']);
+  });
+
+  test('writes nothing unless the folder is a workspace\'s .learn-ds/failures, and never throws (an unwritable folder costs the record only)', () => {
+    const { sim, error } = failingSim();
+    process.env[ENV.exerciseDir] = join('exercises', 'my-exercise');
+    delete process.env[ENV.failures];
+    expect(() => recordFailedRun({ error, message: 'm', seed: 1, sim })).not.toThrow();
+    const elsewhere = tempDir();
+    process.env[ENV.failures] = join(elsewhere, 'solutions');
+    recordFailedRun({ error, message: 'm', seed: 1, sim });
+    expect(readdirSync(elsewhere)).toEqual([]);
+    // The state folder must exist already: no workspace is made up.
+    process.env[ENV.failures] = join(elsewhere, 'nowhere', '.learn-ds', 'failures');
+    recordFailedRun({ error, message: 'm', seed: 1, sim });
+    expect(existsSync(join(elsewhere, 'nowhere'))).toBe(false);
+    // A file where the folder should be: the write fails, quietly.
+    const state = workspaceState();
+    writeFileSync(join(state, 'failures'), 'not a folder');
+    process.env[ENV.failures] = join(state, 'failures');
+    expect(() => recordFailedRun({ error, message: 'm', seed: 1, sim })).not.toThrow();
+    expect(readFileSync(join(state, 'failures'), 'utf8')).toBe('not a folder');
+  });
+});
+
+describe('learn-ds verify records a failing simulated run', () => {
+  test('a quorum-kv mutant verified in a workspace: the record names the failing check, its seed, the trace and the history; explain finds it', async () => {
+    const dir = tempDir();
+    expect((await learnDs(dir, ['start', 'quorum-kv'])).exitCode).toBe(0);
+    const exercise = loadCatalog().byId.get('quorum-kv')!;
+    const mutant = join(dir, 'mutant.ts');
+    writeFileSync(mutant, mutantSource(exercise, join(exercise.dir, 'mutants', 'no-write-back.patch')));
+    const verify = await learnDs(dir, ['verify', 'quorum-kv', '--file', mutant, '--seed', '7', '--json', '--no-daemon'], { LEARN_DS_AUTHOR: '1' });
+    expect(verify.exitCode).toBe(1);
+    const failed = (JSON.parse(verify.stdout) as { checks: Array<{ name: string; passed: boolean; message: string }> }).checks.filter((c) => !c.passed);
+    const read = await readRecord(join(dir, 'learn-ds', '.learn-ds', 'failures', 'quorum-kv.json'));
+    expect(read.ok).toBe(true);
+    const { record } = read as { record: RunRecord };
+    expect(record.check).toBe(failed[0]!.name);
+    expect(failed[0]!.message).toContain(record.message);
+    expect(record).toMatchObject({ exercise: 'quorum-kv', suiteSeed: 7, clients: ['c1'] });
+    expect(record.events.length).toBeGreaterThan(5);
+    expect(record.history!.ops.length).toBeGreaterThan(0);
+    const summary = await learnDs(dir, ['explain', 'quorum-kv']);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.stdout).toContain(record.check);
+    expect(summary.stdout).toContain('the last events before the violation');
+  }, 120_000);
+});
