@@ -10,6 +10,7 @@ import { refusedSubject } from '../verify/own-files.ts';
 import { startTypeCheck } from '../verify/typecheck.ts';
 import { spinner } from './spinner.ts';
 import type { SuiteRunner } from '../verify/verify.ts';
+import { FAULTS_ENV, decodePlan } from '../sim/schedule.ts';
 import { ENV } from '../verify/protocol.ts';
 import { failuresDir } from '../report/explain/run-record.ts';
 import { dirname } from 'node:path';
@@ -18,6 +19,8 @@ export interface VerifyOptions {
   file?: string;
   json?: boolean;
   seed?: number;
+  /** Replays a shrunk fault schedule (`2,5@k3f`), as a failing simulated check names it. */
+  faults?: string;
   timeout?: number;
   /** false with --no-daemon: a cold run in a new process. */
   daemon?: boolean;
@@ -27,6 +30,11 @@ function parseTimeout(value: string): number {
   const seconds = Number(value);
   if (!(seconds >= 1 && seconds <= 600)) throw new InvalidArgumentError('the timeout is a number of seconds from 1 to 600, e.g. --timeout 30');
   return seconds;
+}
+
+function parseFaults(value: string): string {
+  if (!decodePlan(value)) throw new InvalidArgumentError('the faults are a plan as a failing check prints it, e.g. --faults 2,5@k3f');
+  return value.trim();
 }
 
 function parseSeed(value: string): number {
@@ -64,7 +72,10 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   if (ws) process.env[ENV.failures] = failuresDir(dirname(ws.progressFile));
   else delete process.env[ENV.failures];
 
-  const [{ verify }, runner] = await Promise.all([import('../verify/verify.ts'), suiteRunner(options)]);
+  // A shrunk schedule reaches the hidden run through the environment, in a cold run of its own.
+  if (options.faults === undefined) delete process.env[FAULTS_ENV];
+  else process.env[FAULTS_ENV] = options.faults;
+  const [{ verify }, runner] = await Promise.all([import('../verify/verify.ts'), suiteRunner(options.faults === undefined ? options : { ...options, daemon: false })]);
   const verdict = await verify(
     {
       exercise,
@@ -79,7 +90,7 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     if (!options.json) print(style.yellow('Interrupted: nothing was recorded.'));
     return 130;
   }
-  const replay = `${CMD} verify ${exercise.id} --seed ${verdict.seed}${options.file ? ` --file ${options.file}` : ''}`;
+  const replay = `${CMD} verify ${exercise.id} --seed ${verdict.seed}${options.faults ? ` --faults ${options.faults}` : ''}${options.file ? ` --file ${options.file}` : ''}`;
   // The verdict is shown even when the workspace cannot be written; only its record is lost.
   const saved = ws ? await trySave(ws, (p) => recordAttempt(p, exercise.id, verdict.passed)) : undefined;
 
@@ -113,6 +124,7 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('-f, --file <path>', 'judge this file instead of the one in your workspace (works from any directory)')
     .option('--json', 'print the verdict as JSON: {"exercise", "passed", "checks": [{"name", "passed", "message"}], "seed", "printed", "typeErrors"}')
     .option('--seed <n>', 'replay a run: the seed of every random choice of the hidden tests', parseSeed)
+    .option('--faults <plan>', 'with --seed: replay the shrunk fault schedule a failing simulated check names (e.g. 2,5@k3f)', parseFaults)
     .option('--timeout <seconds>', "limit of CPU time of the run (default: the exercise's, usually 10 s; a busy machine does not count)", parseTimeout)
     .option('--no-daemon', 'run cold in a new process instead of the warm verifier (LEARN_DS_DAEMON=0 does the same)')
     .description('run the hidden tests on your file; a pass is saved in your progress. Exit code 0 pass, 1 fail, 2 usage error')

@@ -3,6 +3,9 @@
  * undone after a while: partitions (halves, one node cut off, one-way), crashes with restart,
  * process pauses (one node frozen while the world goes on), and bursts of message loss. After `until`, everything is healed and every node restarted, so that a
  * scenario can then check recovery.
+ * Its draws come from a stream of its own ('nemesis'), and a fault's parameters are drawn
+ * whether or not the schedule's plan suppresses it: leaving a fault out (shrinking) changes
+ * neither the times nor the choices of the others.
  */
 import { randomInt, shuffled, streamOf, uniform } from './random.ts';
 import type { Simulation } from './simulation.ts';
@@ -92,7 +95,8 @@ export function startNemesis(sim: Simulation<any, any>, options: NemesisOptions)
     if (stopped) return;
     sim.after(uniform(random, gapMin, gapMax), () => {
       if (stopped) return;
-      const fault = inject();
+      // One random fault is one step of the schedule, whatever number of calls it takes.
+      const fault = sim.faults.group('nemesis', inject, sim.now);
       undo = fault.undo;
       sim.after(fault.durationMs ?? uniform(random, durMin, durMax), () => {
         finish();

@@ -8,6 +8,7 @@ import { EventQueue } from './event-queue.ts';
 import { DEFAULT_NETWORK, Partitions, type NetworkOptions } from './network.ts';
 import { summarize } from './format.ts';
 import { streamOf } from './random.ts';
+import { FaultSchedule } from './schedule.ts';
 import type { DropReason, DurableStorage, NodeContext, NodeFactory, NodeId, SimNode, TimerId, TraceEvent } from './types.ts';
 
 /** A node's clock: local = offsetMs + trueTime × (1 + drift). */
@@ -159,7 +160,11 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   /** The test's own random stream (scenario choices), separate from the network's. */
   readonly random: () => number;
   readonly partitions = new Partitions();
-  network: NetworkOptions;
+  /** Every fault asked for (partitions, crashes, pauses, loss changes) as data; its plan can suppress some. */
+  readonly faults = new FaultSchedule();
+  #network: NetworkOptions;
+  /** The loss rate in force: the network's, unless the plan suppressed the change that set it. */
+  #loss: number;
 
   readonly #queue = new EventQueue<Event>();
   readonly #slots = new Map<NodeId, Slot<N>>();
@@ -181,7 +186,8 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     this.seed = options.seed;
     this.ids = nodeIds(options.nodes);
     this.#factory = options.factory;
-    this.network = { ...DEFAULT_NETWORK, ...options.network };
+    this.#network = { ...DEFAULT_NETWORK, ...options.network };
+    this.#loss = this.#network.loss;
     this.#netRandom = streamOf(options.seed, 'network');
     this.random = streamOf(options.seed, 'scenario');
     this.#tracing = options.trace ?? true;
@@ -209,6 +215,17 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     if (this.#started) return;
     this.#started = true;
     for (const id of this.ids) this.#boot(this.#slots.get(id)!);
+  }
+
+  /** The network's behaviour; setting a new loss rate is a fault of the schedule (undone by setting it back). */
+  get network(): NetworkOptions {
+    return this.#network;
+  }
+
+  set network(value: NetworkOptions) {
+    const before = this.#network.loss;
+    this.#network = value;
+    if (value.loss !== before) this.#loss = this.faults.lossChanged(before, value.loss, this.#loss, this.#now);
   }
 
   /** True (simulated) time in ms since the start. */
@@ -286,7 +303,9 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   crash(id: NodeId): void {
     this.#ensureStarted();
-    this.#crash(this.#slot(id), undefined);
+    const s = this.#slot(id);
+    if (this.faults.request({ kind: 'crash', node: id }, this.#now)) return;
+    this.#crash(s, undefined);
   }
 
   /**
@@ -303,6 +322,8 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     const kind = 'sends' in trigger ? 'sends' : 'writes';
     const count = 'sends' in trigger ? trigger.sends : trigger.writes;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`crashAfter: ${kind} must be a whole number ≥ 1, got ${String(count)}`);
+    const armedAs = `right after its ${ordinal(count)} ${kind === 'sends' ? 'send' : 'write'}${trigger.matching ? ' of the kind the test picked' : ''} from then`;
+    if (this.faults.request({ kind: 'crash-after', node: id, trigger: armedAs }, this.#now)) return;
     s.crashAfter = { kind, left: count, count, matching: trigger.matching, restartAfterMs: trigger.restartAfterMs };
   }
 
@@ -316,6 +337,8 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     this.#ensureStarted();
     if (!(ms >= 0)) throw new RangeError(`pause: ms must be a number ≥ 0, got ${String(ms)}`);
     const s = this.#slot(id);
+    // Asked for even of a node that is down, so that the steps after it keep their numbers.
+    if (this.faults.request({ kind: 'pause', node: id, ms }, this.#now)) return;
     if (!s.up) return;
     const until = this.#now + ms;
     if (s.pausedUntil === undefined) {
@@ -365,6 +388,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     this.#ensureStarted();
     const s = this.#slot(id);
     if (s.up) return;
+    this.faults.restarted(id, this.#now);
     s.crashAfter = undefined;
     s.incarnation++;
     this.#record({ t: this.#now, kind: 'restart', node: id });
@@ -374,6 +398,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
 
   /** Nodes in different groups cannot talk (both ways) until `heal()`. */
   partition(...groups: ReadonlyArray<readonly NodeId[]>): void {
+    if (this.faults.request({ kind: 'partition', groups: groups.map((g) => [...g]) }, this.#now)) return;
     this.partitions.split(groups);
     this.#record({ t: this.#now, kind: 'partition', description: groups.map((g) => `{${g.join(',')}}`).join(' | ') });
   }
@@ -384,11 +409,13 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   }
 
   blockOneWay(from: NodeId, to: NodeId): void {
+    if (this.faults.request({ kind: 'one-way', from, to }, this.#now)) return;
     this.partitions.blockOneWay(from, to);
     this.#record({ t: this.#now, kind: 'partition', description: `${from} → ${to} cut (one way)` });
   }
 
   heal(): void {
+    this.faults.healed(this.#now);
     if (!this.partitions.active) return;
     this.partitions.heal();
     this.#record({ t: this.#now, kind: 'heal' });
@@ -476,6 +503,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     s.pausedUntil = undefined;
     s.pauseToken++;
     const messages = held.filter((e) => e.kind === 'deliver').length;
+    this.faults.resumed(s.id, this.#now);
     this.#record({ t: this.#now, kind: 'resume', node: s.id, since, messages, timers: held.length - messages });
     // Everything that came due during the pause runs now, in the order it came due, each as an
     // event of its own (invariants checked after each), before anything else of this instant.
@@ -492,6 +520,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     if (armed === undefined || armed.kind !== kind || (armed.matching !== undefined && !armed.matching(...args))) return;
     if (--armed.left > 0) return;
     const nth = `${ordinal(armed.count)} ${kind === 'sends' ? 'send' : 'write'}`;
+    this.faults.fired(s.id, this.#now);
     this.#crash(s, `right after its ${nth} since crashAfter (${what()})`);
     if (armed.restartAfterMs !== undefined) this.after(armed.restartAfterMs, () => this.restart(s.id));
     throw HALTED;
@@ -567,7 +596,7 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     }
     if (this.partitions.blocks(from, to)) return this.#drop(from, to, copy, this.#now, 'partition');
     const net = this.network;
-    if (net.loss > 0 && this.#netRandom() < net.loss) return this.#drop(from, to, copy, this.#now, 'loss');
+    if (this.#loss > 0 && this.#netRandom() < this.#loss) return this.#drop(from, to, copy, this.#now, 'loss');
     const count = net.duplicate > 0 && this.#netRandom() < net.duplicate ? 2 : 1;
     const copies: Copies | undefined = count > 1 ? { settled: 0 } : undefined;
     for (let i = 0; i < count; i++) {

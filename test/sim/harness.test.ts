@@ -36,6 +36,7 @@ const thrown = (run: () => unknown): unknown => {
 
 afterEach(() => {
   delete process.env[SCENARIOS_ENV];
+  delete process.env.LEARN_DS_SHRINK_MS;
 });
 
 describe('expectProgress (liveness)', () => {
@@ -69,6 +70,8 @@ describe('expectProgress (liveness)', () => {
   });
 
   test('inside checkScenario, the failure shows the timeline since the faults ended', () => {
+    // Not shrunk (it would fail without the crash too), so that the run shown is the one with it.
+    process.env.LEARN_DS_SHRINK_MS = '0';
     const error = thrown(() => checkScenario({ seeds: 3 }, (seed) => {
       const sim = simulate<Msg, ReturnType<typeof ring>>({ seed, nodes: 3, factory: ring, network: { latency: () => 5 } });
       sim.runFor(200);

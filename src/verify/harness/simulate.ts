@@ -1,8 +1,12 @@
 /**
  * Simulated scenarios in hidden suites: run a scenario over many seeds, and when one fails, explain
  * it with the message timeline of the simulation it made, its seed, and the command that replays it.
+ * Before explaining, the failing seed is replayed (it must give the same run) and its faults are
+ * shrunk to the fewest with which the same check still fails (counterexample.ts); the replay command
+ * names that shrunk schedule (`--faults 2,5@k3f`: keep steps 2 and 5 in check k3f).
  */
 import { basename } from 'node:path';
+import { TestRunner } from 'vitest';
 import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId, type SimNode, type SimulationOptions, type TraceEvent } from '../../sim/index.ts';
 import { ENV } from '../protocol.ts';
 import type { SometimesCount } from '../protocol.ts';
@@ -11,16 +15,22 @@ import { ProgressFailure } from './progress.ts';
 import { suiteSeed } from './random.ts';
 import { SometimesTally, reportCounts, vacuity, withTally } from './sometimes.ts';
 import { learnDsCommand } from '../../command.ts';
+import { FAULTS_ENV, decodePlan, encodePlan } from '../../sim/schedule.ts';
+import { hashString } from '../../sim/random.ts';
+import { findCounterexample, type ScenarioRun } from './counterexample.ts';
 import { recordFailedRun } from './record.ts';
 
 /** Overrides how many seeds each scenario runs (e.g. LEARN_DS_SCENARIOS=1000 for a long hunt). */
 export const SCENARIOS_ENV = 'LEARN_DS_SCENARIOS';
 
 let current: Simulation<any, any> | undefined;
+/** The fault steps the simulations of the run under way keep (undefined: all); set by checkScenario. */
+let plan: ReadonlySet<number> | undefined;
 
 /** Makes a simulation; if the scenario fails, its timeline explains the failure. */
 export function simulate<M, N extends SimNode<M>>(options: SimulationOptions<M, N>): Simulation<M, N> {
   const sim = new Simulation(options);
+  sim.faults.keep = plan;
   current = sim;
   return sim;
 }
@@ -52,19 +62,55 @@ function seedCount(fallback: number): number {
   return Number.isSafeInteger(raw) && raw > 0 ? raw : fallback;
 }
 
-function replayCommand(seed: number): string {
+function replayCommand(seed: number, faults: string | undefined): string {
   const dir = process.env[ENV.exerciseDir];
-  return `${learnDsCommand()} verify ${dir ? basename(dir) : '<id>'} --seed ${seed}`;
+  return `${learnDsCommand()} verify ${dir ? basename(dir) : '<id>'} --seed ${seed}${faults === undefined ? '' : ` --faults ${faults}`}`;
+}
+
+/** What checkScenario found out about a failure before explaining it. */
+export interface FailureStory {
+  /** The faults of the run explained (the shrunk one), as a numbered story. */
+  schedule?: string[];
+  /** How many faults the original failing run had. */
+  originalFaults?: number;
+  /** CPU time the replay and the shrinking took, ms. */
+  shrinkMs?: number;
+  /** The plan the replay command names (`2,5@k3f`), when the run explained is not the seed's full run. */
+  faults?: string;
+  /** Why the seed cannot be trusted: its replay gave another run. */
+  nondeterminism?: string;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The schedule's paragraph: the shrunk story, and what it was shrunk from. */
+function describeSchedule(story: FailureStory): string | undefined {
+  const { schedule, originalFaults } = story;
+  if (schedule === undefined) return undefined;
+  const original = originalFaults ?? schedule.length;
+  const took = story.shrinkMs === undefined ? '' : `, shrunk in ${(story.shrinkMs / 1000).toFixed(1)} s`;
+  if (schedule.length === 0) {
+    return original === 0 ? undefined : `It fails with no fault at all: the run had ${plural(original, 'fault')}, none of which it needs (replayed without them${took}).`;
+  }
+  const head = schedule.length < original
+    ? `The same check still fails with only ${schedule.length === 1 ? 'this fault' : `these ${schedule.length} faults`} of the run's ${original}${took}:`
+    : `Faults of this run (each of them is needed for it to fail this way${took}):`;
+  return [head, ...schedule.map((line) => `  ${line}`)].join('\n');
 }
 
 /** The learner-facing failure for a scenario that failed under `seed`. */
-export function explainScenarioFailure(error: unknown, seed: number, sim: Simulation<any, any> | undefined, options: ScenarioOptions = {}): LearnerFailure {
+export function explainScenarioFailure(error: unknown, seed: number, sim: Simulation<any, any> | undefined, options: ScenarioOptions & FailureStory = {}): LearnerFailure {
   const message = error instanceof LearnerFailure || error instanceof SimulationViolation ? error.message : describeThrown(error);
-  recordFailedRun({ error, message, seed, sim }); // for `learn-ds explain`; never changes the verdict
+  recordFailedRun({ error, message, seed, sim, ...(options.schedule ? { schedule: options.schedule } : {}) }); // for `learn-ds explain`; never changes the verdict
   const parts: string[] = [];
   // A liveness failure is explained by the timeline since the faults ended, drawn below.
   const since = error instanceof ProgressFailure ? error.since : undefined;
   if (error instanceof LearnerFailure && error.learnerDetail && since === undefined) parts.push(error.learnerDetail);
+  if (options.nondeterminism) parts.push(options.nondeterminism);
+  const schedule = describeSchedule(options);
+  if (schedule) parts.push(schedule);
   // A timeline with nothing in it (say, a node that threw as it started) would only add noise.
   if (sim && sim.trace.length > 0) {
     const until = error instanceof SimulationViolation ? error.time : sim.now;
@@ -79,7 +125,7 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
       ...(options.filter === undefined ? {} : { filter: options.filter }),
     }));
   }
-  parts.push(`scenario seed ${seed} · replay it first: ${replayCommand(seed)}`);
+  parts.push(`scenario seed ${seed} · replay it first: ${replayCommand(seed, options.faults)}`);
   return new LearnerFailure(`${message} (scenario seed ${seed})`, parts.join('\n\n'));
 }
 
@@ -94,19 +140,83 @@ export function checkScenario(options: ScenarioOptions, scenario: (seed: number)
   const asked = options.seeds ?? 100;
   const count = seedCount(asked);
   const tally = new SometimesTally(options.sometimes);
+  const check = checkId(scenario);
+  const replay = replayPlan(check);
   for (const seed of seedsFrom(suiteSeed(), count)) {
-    current = undefined;
-    try {
-      withTally(tally, () => scenario(seed));
-    } catch (error) {
-      throw explainScenarioFailure(error, seed, current, options);
-    }
+    // A replayed schedule (--faults) is for this check's first seed, the one that failed.
+    const keep = replay && seed === suiteSeed() ? replay : undefined;
+    const run = runScenario(() => withTally(tally, () => scenario(seed)), keep);
+    if (run.failed) throw explainShrunk(run, seed, keep, scenario, check, options);
     tally.seedPassed();
   }
   current = undefined;
   const counts = tally.counts();
   reportCounts(counts);
-  const bug = count >= asked ? vacuity(counts) : undefined;
+  const bug = count >= asked && replay === undefined ? vacuity(counts) : undefined;
   if (bug) throw bug;
   return counts;
+}
+
+/** One run of a scenario with the plan `keep`: how it ended and the simulation it made. */
+function runScenario(body: () => void, keep: ReadonlySet<number> | undefined): ScenarioRun {
+  current = undefined;
+  plan = keep;
+  try {
+    body();
+    return { error: undefined, failed: false, sim: current };
+  } catch (error) {
+    return { error, failed: true, sim: current };
+  } finally {
+    plan = undefined;
+    current = undefined;
+  }
+}
+
+/** Overrides the CPU time (ms) one failing check may spend on its replay and shrinking. */
+export const SHRINK_ENV = 'LEARN_DS_SHRINK_MS';
+/** Spent on shrinking by this process so far (ms): all checks together stay within a share of the run's limit. */
+let shrinkSpent = 0;
+
+function shrinkBudgetMs(): number {
+  const own = Number(process.env[SHRINK_ENV]);
+  if (Number.isFinite(own) && own >= 0) return own;
+  // A quarter of the run's limit (twice the test timeout), 6 s at most, 2 s for one check.
+  const testTimeout = Number(process.env[ENV.testTimeoutMs]);
+  const total = Math.min(6_000, Number.isFinite(testTimeout) && testTimeout > 0 ? testTimeout / 2 : 6_000);
+  return Math.max(0, Math.min(2_000, total - shrinkSpent));
+}
+
+/** Replays the failing seed, shrinks its faults and explains the smallest run that fails the same way. */
+function explainShrunk(first: ScenarioRun, seed: number, keep: ReadonlySet<number> | undefined, scenario: (seed: number) => void, check: string, options: ScenarioOptions): LearnerFailure {
+  const test = TestRunner.getCurrentTest();
+  const figures = test?.meta.figures?.length;
+  const found = findCounterexample(first, keep, (k) => runScenario(() => scenario(seed), k), seed, shrinkBudgetMs());
+  shrinkSpent += found.cpuMs;
+  // Figures measured by the re-runs would repeat the failing run's.
+  if (test?.meta.figures && figures !== undefined) test.meta.figures.length = figures;
+  return explainScenarioFailure(found.run.error, seed, found.run.sim, {
+    ...options,
+    schedule: found.story,
+    originalFaults: found.originalFaults,
+    shrinkMs: found.cpuMs,
+    ...(found.keep === undefined ? {} : { faults: encodePlan(found.keep, check) }),
+    ...(found.nondeterminism === undefined ? {} : { nondeterminism: found.nondeterminism }),
+  });
+}
+
+/**
+ * A short name for this check, for `--faults`: its test's full name and the scenario's source, so
+ * that a replay's plan reaches this scenario only, whatever else the suite runs before it.
+ */
+function checkId(scenario: (seed: number) => void): string {
+  const test = TestRunner.getCurrentTest();
+  const names: string[] = test ? [test.name] : [];
+  for (let suite = test?.suite; suite; suite = suite.suite) if (suite.name) names.unshift(suite.name);
+  return hashString(`${names.join(' > ')}\n${scenario.toString()}`).toString(36).slice(0, 4);
+}
+
+/** The steps to keep from `--faults`, when it names this check. */
+function replayPlan(check: string): ReadonlySet<number> | undefined {
+  const decoded = decodePlan(process.env[FAULTS_ENV]);
+  return decoded && decoded.check === check ? decoded.keep : undefined;
 }

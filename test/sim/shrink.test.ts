@@ -1,0 +1,238 @@
+// Shrinking's pure parts: ddmin, what makes two failures the same, where two traces part, the
+// fault schedule a simulation records (and suppresses), its story, and the --faults plan.
+import { describe, expect, test } from 'vitest';
+import { Simulation, SimulationViolation, startNemesis, type NodeContext, type SimNode, type TraceEvent } from '../../src/sim/index.ts';
+import { FaultSchedule, decodePlan, encodePlan, story } from '../../src/sim/schedule.ts';
+import { LearnerFailure, fail } from '../../src/verify/harness/failure.ts';
+import { ddmin, describeEvent, failureSignature, firstDivergence, firstOwnFrame, split, traceHash } from '../../src/verify/harness/shrink.ts';
+
+const thrown = (run: () => unknown): unknown => {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+};
+
+describe('ddmin', () => {
+  const items = Array.from({ length: 12 }, (_, i) => i + 1);
+
+  test('finds the two items a failure needs among twelve, trying no subset twice', () => {
+    const tried: string[] = [];
+    const kept = ddmin(items, (subset) => {
+      tried.push(subset.join(','));
+      return subset.includes(3) && subset.includes(10);
+    });
+    expect(kept).toEqual([3, 10]);
+    expect(new Set(tried).size).toBe(tried.length);
+    expect(tried.length).toBeLessThan(40);
+  });
+
+  test('one item; none at all (the empty set is tried first); a failure that needs all of them', () => {
+    expect(ddmin(items, (s) => s.includes(7))).toEqual([7]);
+    expect(ddmin(items, () => true)).toEqual([]);
+    expect(ddmin([1, 2, 3], (s) => s.length === 3)).toEqual([1, 2, 3]);
+    expect(ddmin([], () => true)).toEqual([]);
+  });
+
+  test('the result is 1-minimal: dropping any one item makes the failure go', () => {
+    const fails = (s: readonly number[]) => s.filter((x) => x % 3 === 0).length >= 2 && s.includes(5);
+    const kept = ddmin(items, fails);
+    expect(fails(kept)).toBe(true);
+    for (const x of kept) expect(fails(kept.filter((y) => y !== x))).toBe(false);
+    expect(kept).toHaveLength(3);
+  });
+
+  test('out of budget, it keeps the smallest failing set found so far', () => {
+    let runs = 0;
+    const kept = ddmin(items, (s) => s.includes(3) && s.includes(10), () => ++runs > 3);
+    expect(kept.includes(3) && kept.includes(10)).toBe(true);
+    expect(kept.length).toBeGreaterThan(2);
+    expect(ddmin(items, () => true, () => true)).toEqual(items);
+  });
+
+  test('split keeps order and sizes within one of each other', () => {
+    expect(split([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4, 5]]);
+    expect(split([1, 2, 3], 3)).toEqual([[1], [2], [3]]);
+    expect(split([1, 2], 4)).toEqual([[1], [2]]);
+  });
+});
+
+describe('the same failure', () => {
+  const atOneLine = (message: string) => thrown(() => fail(message));
+  const atAnother = (message: string) => thrown(() => {
+    throw new LearnerFailure(message);
+  });
+
+  test('the same check (the line that failed) with other values in its message is the same failure; another line is not', () => {
+    const a = failureSignature(atOneLine('n1 answered 3 at 12.5 ms'));
+    expect(failureSignature(atOneLine('n2 answered 7 at 99.0 ms'))).toBe(a);
+    expect(failureSignature(atAnother('n1 answered 3 at 12.5 ms'))).not.toBe(a);
+    expect(a).toMatch(/^LearnerFailure: at sim\/shrink\.test\.ts:\d+:\d+$/);
+  });
+
+  test('an invariant by its name; a node that threw by what and where; a run stuck at one instant; another class is another failure', () => {
+    const sim = new Simulation({ seed: 1, nodes: 1, factory: () => ({ receive() {} }) });
+    sim.invariant('one leader', () => 'n1 and n2 lead term 3');
+    const violation = thrown(() => sim.crash('n1'));
+    expect(failureSignature(violation)).toBe('SimulationViolation: invariant one leader');
+    const cause = thrown(() => {
+      throw new TypeError('x is undefined');
+    }) as Error;
+    const threw = new SimulationViolation('n1 threw while handling a message from n2 at 3.0 ms: TypeError: x', 3, 1, ['n1']);
+    threw.cause = cause;
+    expect(failureSignature(threw)).toMatch(/^SimulationViolation: a node threw TypeError at sim\/shrink\.test\.ts:\d+/);
+    expect(failureSignature(new SimulationViolation('more than 100000 events happened at 5.0 ms without time passing', 5, 1))).toBe('SimulationViolation: stuck at one instant');
+    expect(failureSignature(new RangeError('n1 answered 3'))).not.toBe(failureSignature(new TypeError('n1 answered 3')));
+    expect(failureSignature('a string')).toBe('thrown string');
+  });
+
+  test('frames of the kit and the harness are skipped', () => {
+    const stack = ['Error: x', '    at fail (/w/src/verify/harness/failure.ts:18:9)', '    at Simulation.#send (/w/src/sim/simulation.ts:500:1)', '    at check (/w/exercises/kv/tests/helpers.ts:40:5)'].join('\n');
+    expect(firstOwnFrame(stack)).toBe('tests/helpers.ts:40:5');
+    expect(firstOwnFrame('Error: x\n    at node:internal/process:1:1')).toBeUndefined();
+  });
+});
+
+describe('two traces of one seed', () => {
+  const a: TraceEvent[] = [
+    { t: 1, kind: 'timer', node: 'n1' },
+    { t: 5, kind: 'deliver', from: 'n1', to: 'n2', message: { type: 'tick', n: 1 }, sentAt: 1, duplicate: false },
+  ];
+  const b: TraceEvent[] = [a[0]!, { ...(a[1] as Extract<TraceEvent, { kind: 'deliver' }>), message: { type: 'tick', n: 4 } }];
+
+  test('the same events give the same hash; the first event that differs is named, with what each run had', () => {
+    expect(traceHash(a)).toBe(traceHash(structuredClone(a)));
+    expect(traceHash(a)).not.toBe(traceHash(b));
+    expect(firstDivergence(a, structuredClone(a))).toBeUndefined();
+    const d = firstDivergence(a, b)!;
+    expect(d.index).toBe(1);
+    expect(describeEvent(d.first)).toBe('n2 received "tick n=1" from n1 at 5.0 ms');
+    expect(describeEvent(d.replay)).toBe('n2 received "tick n=4" from n1 at 5.0 ms');
+    expect(firstDivergence(a, a.slice(0, 1))).toEqual({ index: 1, first: a[1], replay: undefined });
+    expect(describeEvent(undefined)).toBe('nothing (the run had ended)');
+  });
+
+  test('values JSON cannot tell apart still count (Map, Set, bigint, undefined, Infinity)', () => {
+    const with_ = (message: unknown): TraceEvent[] => [{ t: 1, kind: 'deliver', from: 'n1', to: 'n2', message, sentAt: 0, duplicate: false }];
+    expect(traceHash(with_(new Map([[1, 2]])))).not.toBe(traceHash(with_(new Map([[1, 3]]))));
+    expect(traceHash(with_(new Set([1])))).not.toBe(traceHash(with_(new Set([2]))));
+    expect(traceHash(with_({ n: 1n }))).not.toBe(traceHash(with_({ n: 2n })));
+    expect(traceHash(with_({ n: undefined }))).not.toBe(traceHash(with_({})));
+    expect(traceHash(with_({ n: Infinity }))).not.toBe(traceHash(with_({ n: null })));
+  });
+});
+
+type Tick = { type: 'tick' };
+const quiet = (ctx: NodeContext<Tick>): SimNode<Tick> => {
+  const tick = () => {
+    for (const p of ctx.peers) ctx.send(p, { type: 'tick' });
+    ctx.setTimer(10, tick);
+  };
+  ctx.setTimer(10, tick);
+  return { receive() {} };
+};
+
+describe('the fault schedule', () => {
+  test('every fault asked for is a step with its time, nodes and undo; the story tells it', () => {
+    const sim = new Simulation({ seed: 3, nodes: 3, factory: quiet });
+    sim.at(120, () => sim.isolate('n3'));
+    sim.at(900, () => sim.heal());
+    sim.at(340, () => sim.crash('n1'));
+    sim.at(950, () => sim.restart('n1'));
+    sim.at(1000, () => sim.pause('n2', 250));
+    sim.at(1300, () => sim.blockOneWay('n2', 'n3'));
+    sim.at(1400, () => sim.heal());
+    sim.at(1500, () => (sim.network = { ...sim.network, loss: 0.5 }));
+    sim.at(1700, () => (sim.network = { ...sim.network, loss: 0 }));
+    sim.at(1800, () => sim.crashAfter('n3', { sends: 2, restartAfterMs: 100 }));
+    sim.at(2000, () => sim.partition(['n1', 'n2'], ['n3']));
+    sim.at(2100, () => sim.partition(['n1'], ['n2'], ['n3']));
+    sim.runUntil(2200);
+    expect(sim.faults.steps.map((s) => [s.index, s.by, s.at, s.parts[0]!.kind])).toEqual([
+      [1, 'test', 120, 'partition'], [2, 'test', 340, 'crash'], [3, 'test', 1000, 'pause'], [4, 'test', 1300, 'one-way'],
+      [5, 'test', 1500, 'loss'], [6, 'test', 1800, 'crash-after'], [7, 'test', 2000, 'partition'], [8, 'test', 2100, 'partition'],
+    ]);
+    expect(story(sim.faults.active(), sim.ids)).toEqual([
+      '1. n3 is cut off from the other nodes (n1 and n2) at 120 ms and heals at 900 ms.',
+      '2. n1 crashes at 340 ms and restarts at 950 ms.',
+      '3. n2 is paused (frozen, its messages held) at 1000 ms for 250 ms.',
+      '4. Messages from n2 to n3 are lost (one way: replies still arrive) from 1300 ms until 1400 ms.',
+      '5. From 1500 ms to 1700 ms, 50% of messages are lost (0% otherwise).',
+      '6. n3 is set at 1800 ms to crash right after its 2nd send from then; it crashes at 1800 ms and restarts at 1900 ms.',
+      '7. n3 is cut off from the other nodes (n1 and n2) at 2000 ms, never healed.',
+      '8. The network splits into {n1}, {n2} and {n3} at 2100 ms, never healed.',
+    ]);
+  });
+
+  test('a suppressed fault does not happen, nor does its undo; the steps after it keep their numbers', () => {
+    const run = (keep?: ReadonlySet<number>) => {
+      const sim = new Simulation({ seed: 3, nodes: 3, factory: quiet });
+      sim.faults.keep = keep;
+      sim.at(100, () => sim.isolate('n3'));
+      sim.at(200, () => sim.heal());
+      sim.at(300, () => sim.crash('n1'));
+      sim.at(400, () => sim.restart('n1'));
+      sim.at(500, () => (sim.network = { ...sim.network, loss: 1 }));
+      sim.at(600, () => (sim.network = { ...sim.network, loss: 0 }));
+      sim.runUntil(700);
+      return sim;
+    };
+    const sim = run(new Set([2]));
+    expect(sim.trace.filter((e) => !['deliver', 'timer', 'drop'].includes(e.kind)).map((e) => `${e.kind}@${e.t}`)).toEqual(['crash@300', 'restart@400']);
+    expect(sim.trace.some((e) => e.kind === 'drop' && e.reason === 'loss')).toBe(false);
+    expect(sim.faults.steps.map((s) => [s.index, s.suppressed])).toEqual([[1, true], [2, false], [3, true]]);
+    expect(sim.network.loss).toBe(0);
+    const lossOnly = run(new Set([3]));
+    expect(lossOnly.trace.filter((e) => e.kind === 'drop' && e.reason === 'loss' && e.t >= 500 && e.t < 600).length).toBeGreaterThan(0);
+    expect(lossOnly.trace.some((e) => e.kind === 'drop' && e.reason === 'loss' && e.t > 600)).toBe(false);
+  });
+
+  test('the nemesis: one random fault is one step, and dropping some changes neither the times nor the choices of the others', () => {
+    const run = (keep?: ReadonlySet<number>) => {
+      const sim = new Simulation({ seed: 11, nodes: 5, factory: quiet, network: { loss: 0.01 } });
+      sim.faults.keep = keep;
+      startNemesis(sim, { faults: ['partition', 'isolate', 'one-way', 'crash', 'pause', 'loss'], gapMs: [50, 150], durationMs: [100, 300], until: 4000 });
+      sim.runUntil(4500);
+      return sim;
+    };
+    const all = run();
+    expect(all.faults.steps.length).toBeGreaterThan(10);
+    expect(all.faults.steps.every((s) => s.by === 'nemesis')).toBe(true);
+    const oneWay = all.faults.steps.find((s) => s.parts[0]!.kind === 'one-way');
+    expect(oneWay?.parts).toHaveLength(4);
+    const keep = new Set(all.faults.steps.filter((s) => s.index % 3 === 0).map((s) => s.index));
+    const some = run(keep);
+    const shape = (s: Simulation<any, any>['faults']['steps'][number]) => JSON.stringify([s.index, s.at, s.parts]);
+    expect(some.faults.steps.filter((s) => keep.has(s.index)).map(shape)).toEqual(all.faults.steps.filter((s) => keep.has(s.index)).map(shape));
+    expect(some.faults.steps.length).toBe(all.faults.steps.length);
+    const faultEvents = (s: Simulation<any, any>) => s.trace.filter((e) => ['crash', 'restart', 'partition', 'heal', 'pause'].includes(e.kind)).length;
+    expect(faultEvents(some)).toBeLessThan(faultEvents(all));
+  });
+
+  test('FaultSchedule on its own: a group is one step even when it asks for nothing; loss set back is the undo', () => {
+    const f = new FaultSchedule();
+    f.group('nemesis', () => undefined, 5);
+    expect(f.request({ kind: 'crash', node: 'n1' }, 10)).toBe(false);
+    expect(f.lossChanged(0, 0.5, 0, 20)).toBe(0.5);
+    expect(f.lossChanged(0.5, 0, 0.5, 30)).toBe(0);
+    expect(f.steps.map((s) => s.index)).toEqual([1, 2, 3]);
+    expect(f.active().map((s) => s.index)).toEqual([2, 3]);
+    expect(f.steps[2]!.parts[0]!.end).toBe(30);
+    const g = new FaultSchedule();
+    g.keep = new Set([2]);
+    expect(g.lossChanged(0, 0.5, 0, 20)).toBe(0);
+    expect(g.lossChanged(0.5, 0, 0, 30)).toBe(0);
+  });
+});
+
+describe('the plan on the command line', () => {
+  test('steps and the check they are for, both ways; anything else is not a plan', () => {
+    expect(encodePlan([5, 2], 'k3f')).toBe('2,5@k3f');
+    expect(encodePlan([], 'k3f')).toBe('none@k3f');
+    expect(decodePlan('2,5@k3f')).toEqual({ keep: new Set([2, 5]), check: 'k3f' });
+    expect(decodePlan('none@k3f')).toEqual({ keep: new Set(), check: 'k3f' });
+    for (const bad of ['', '2,5', '@k3f', '2,,5@k3f', '2;5@k3f', '-1@k', undefined]) expect(decodePlan(bad)).toBeUndefined();
+  });
+});
