@@ -350,6 +350,16 @@ describe('friendly at every step', () => {
     expect((await learnDs(dir, ['hint'])).stdout).toMatch(/npx learn-ds hint` again|That was the last hint/);
   });
 
+  test('a hint alone does not mark an exercise started: no file of it is in the workspace', async () => {
+    const last = catalog.exercises.at(-1)!;
+    expect((await learnDs(dir, ['hint', last.id])).exitCode).toBe(0);
+    const progress = JSON.parse(readFileSync(join(dir, 'learn-ds', '.learn-ds', 'progress.json'), 'utf8'));
+    expect(progress.exercises[last.id].hintsSeen).toBe(1);
+    const listed = JSON.parse((await learnDs(dir, ['list', '--json'])).stdout) as { exercises: Array<{ id: string; status: string }> };
+    expect(listed.exercises.find((e) => e.id === last.id)!.status).toBe('todo');
+    expect(listed.exercises.find((e) => e.id === first!.id)!.status).not.toBe('todo');
+  });
+
   test('hints are rendered as markdown: code blocks without their fences, prose wrapped at word boundaries to the width', async () => {
     const fenced = catalog.exercises.find((e) => e.hints.some((h) => h.includes('```')))!;
     const r = await learnDs(dir, ['hint', fenced.id, '--all']);

@@ -7,7 +7,8 @@ import { listJson, renderList } from '../report/catalog.ts';
 import { style } from '../report/style.ts';
 import { loadProgress } from '../workspace/progress-store.ts';
 import { emptyProgress, isPassed } from '../workspace/progress.ts';
-import { findWorkspace } from '../workspace/workspace.ts';
+import { existsSync } from 'node:fs';
+import { findWorkspace, learnerFile } from '../workspace/workspace.ts';
 import { CMD, catalog, print, usageError, type GlobalOptions } from './context.ts';
 
 export interface ListOptions {
@@ -54,8 +55,10 @@ export async function runList(globals: GlobalOptions, options: ListOptions = {})
   const progress = ws ? await loadProgress(ws.progressFile) : emptyProgress();
   const all = catalog().exercises;
   const shown = filterExercises(all, filter, (id) => isPassed(progress, id));
-  if (options.json) print(listJson(shown, progress));
-  else print(shown.length > 0 ? renderList(shown, progress, process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80) : emptyReason(filter, all));
+  const byId = new Map(all.map((e) => [e.id, e]));
+  const hasFile = (id: string) => ws !== undefined && byId.has(id) && existsSync(learnerFile(ws, byId.get(id)!));
+  if (options.json) print(listJson(shown, progress, hasFile));
+  else print(shown.length > 0 ? renderList(shown, progress, process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80, hasFile) : emptyReason(filter, all));
 }
 
 export function register(program: Command, globals: () => GlobalOptions): void {

@@ -5,11 +5,18 @@ import { PASS, style } from './style.ts';
 
 export type Status = 'passed' | 'current' | 'started' | 'todo';
 
-export function statusOf(progress: Progress, id: string): Status {
+/**
+ * Whether the learner has work for an exercise in the workspace (its file). An exercise whose
+ * progress entry came only from reading hints, or from verifying a file kept elsewhere (`--file`),
+ * is not "started": nothing of it is in the workspace.
+ */
+export type HasFile = (id: string) => boolean;
+
+export function statusOf(progress: Progress, id: string, hasFile: HasFile = () => true): Status {
   const entry = progress.exercises[id];
   if (entry?.status === 'passed') return 'passed';
   if (progress.current === id) return 'current';
-  return entry ? 'started' : 'todo';
+  return entry && hasFile(id) ? 'started' : 'todo';
 }
 
 function statusLabel(status: Status): string {
@@ -31,10 +38,10 @@ function statusLabel(status: Status): string {
  * when the line would be too long, never wrapped. Columns: number, id, chapter, title,
  * difficulty, status.
  */
-export function renderList(exercises: readonly Exercise[], progress: Progress, width = 80): string {
+export function renderList(exercises: readonly Exercise[], progress: Progress, width = 80, hasFile?: HasFile): string {
   const rows = exercises.map((e) => ({
     cells: [String(e.number), e.id, String(e.chapter.number), e.title, e.difficulty],
-    status: statusOf(progress, e.id),
+    status: statusOf(progress, e.id, hasFile),
   }));
   const head = ['#', 'id', 'ch.', 'title', 'level'];
   const STATUS = 9; // "✓ passed", "▸ current", "• started", "todo"
@@ -54,7 +61,7 @@ export function renderList(exercises: readonly Exercise[], progress: Progress, w
  * {"exercises": [{"number", "id", "title", "chapter": {"number", "title"}, "part", "section" (null: the chapter alone),
  * "difficulty", "status": "passed" | "current" | "started" | "todo"}]}
  */
-export function listJson(exercises: readonly Exercise[], progress: Progress): string {
+export function listJson(exercises: readonly Exercise[], progress: Progress, hasFile?: HasFile): string {
   const rows = exercises.map((e) => ({
     number: e.number,
     id: e.id,
@@ -63,7 +70,7 @@ export function listJson(exercises: readonly Exercise[], progress: Progress): st
     part: e.part,
     section: e.section ?? null,
     difficulty: e.difficulty,
-    status: statusOf(progress, e.id),
+    status: statusOf(progress, e.id, hasFile),
   }));
   return JSON.stringify({ exercises: rows }, null, 2);
 }

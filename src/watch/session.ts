@@ -177,7 +177,10 @@ export class WatchSession {
         break;
       case 'list':
         this.progress = await loadProgress(this.options.ws.progressFile);
-        this.show(renderList(this.options.catalog.exercises, this.progress, this.options.output.size?.()?.columns ?? 80));
+        this.show(renderList(this.options.catalog.exercises, this.progress, this.options.output.size?.()?.columns ?? 80, (id) => {
+          const exercise = this.options.catalog.exercises.find((e) => e.id === id);
+          return exercise !== undefined && existsSync(learnerFile(this.options.ws, exercise));
+        }));
         break;
       case 'statement':
         this.show((await this.options.cli.statement(this.exercise)).trimEnd());
