@@ -167,27 +167,63 @@ test('the victim is the youngest transaction on any cycle: when cycles overlap, 
   useVirtualTime();
   const random = streamFor('overlap');
   for (const { shape, ids } of idShapes(random)) {
-    const [t, b, a] = shuffled(ids, random) as [string, string, string];
-    const script = new Script();
-    // Started in the order t, b, a (a is the youngest).
-    script.acquire(t, 'm', X);
-    script.acquire(b, 'n', X);
-    script.acquire(b, 'k', S);
-    script.acquire(a, 'k', S);
-    const bWaits = script.acquire(b, 'm', X); // b → t
-    const aWaits = script.acquire(a, 'n', S); // a → b
-    await script.settled();
-    script.expect(bWaits, 'waiting', `${show(t)} holds m exclusively`);
-    script.expect(aWaits, 'waiting', `${show(b)} holds n exclusively`);
-    // t → a and t → b: two cycles, t → b → t and t → a → b → t.
-    const tWaits = script.acquire(t, 'k', X);
-    await script.settled();
-    const story =
-      `the exclusive request of ${show(t)} on k closed two cycles, ${show(t)} → ${show(b)} → ${show(t)} and ${show(t)} → ${show(a)} → ${show(b)} → ${show(t)}; ` +
-      `the youngest on a cycle is ${show(a)}, then on the cycle left ${show(b)} (started in the order ${show(t)}, ${show(b)}, ${show(a)}; ids ${shape})`;
-    script.expect(aWaits, 'aborted', story);
-    script.expect(bWaits, 'aborted', story);
-    script.expect(tWaits, 'granted', `${show(a)} and ${show(b)} were aborted: ${show(t)} is the only holder of k left`);
+    for (const aFirstOnK of [false, true]) {
+      const [t, b, a] = shuffled(ids, random) as [string, string, string];
+      const script = new Script();
+      // Started in the order t, b, a (a is the youngest); a and b take k shared in either order.
+      script.acquire(t, 'm', X);
+      script.acquire(b, 'n', X);
+      if (aFirstOnK) script.acquire(a, 'k', S);
+      script.acquire(b, 'k', S);
+      if (!aFirstOnK) script.acquire(a, 'k', S);
+      const bWaits = script.acquire(b, 'm', X); // b → t
+      const aWaits = script.acquire(a, 'n', S); // a → b
+      await script.settled();
+      script.expect(bWaits, 'waiting', `${show(t)} holds m exclusively`);
+      script.expect(aWaits, 'waiting', `${show(b)} holds n exclusively`);
+      // t → a and t → b: two cycles, t → b → t and t → a → b → t.
+      const tWaits = script.acquire(t, 'k', X);
+      await script.settled();
+      const story =
+        `the exclusive request of ${show(t)} on k closed two cycles, ${show(t)} → ${show(b)} → ${show(t)} and ${show(t)} → ${show(a)} → ${show(b)} → ${show(t)}; ` +
+        `the youngest on a cycle is ${show(a)}, then on the cycle left ${show(b)} (started in the order ${show(t)}, ${show(b)}, ${show(a)}; ids ${shape})`;
+      script.expect(aWaits, 'aborted', story);
+      script.expect(bWaits, 'aborted', story);
+      script.expect(tWaits, 'granted', `${show(a)} and ${show(b)} were aborted: ${show(t)} is the only holder of k left`);
+    }
+  }
+});
+
+test('a request waiting behind another waiting request waits for it: a cycle through a queue is a deadlock too', async () => {
+  useVirtualTime();
+  const random = streamFor('through-queue');
+  for (const { shape, ids } of idShapes(random)) {
+    for (const writerFirst of [true, false]) {
+      const [holder, reader, writer] = shuffled(ids, random) as [string, string, string];
+      const script = new Script();
+      script.acquire(holder, 'x', S);
+      const started = writerFirst ? [writer, reader] : [reader, writer];
+      // The transactions start in the order holder, then started[0], then started[1].
+      for (const id of started) script.acquire(id, id === reader ? 'z' : 'w', X);
+      const writes = script.acquire(writer, 'x', X); // writer → holder
+      const reads = script.acquire(reader, 'x', S); // reader → writer: queued behind its exclusive request
+      await script.settled();
+      script.expect(writes, 'waiting', `${show(holder)} holds x shared`);
+      script.expect(reads, 'waiting', `the exclusive request of ${show(writer)} waits on x ahead of it`);
+      const closes = script.acquire(holder, 'z', S); // holder → reader: a cycle through x's queue
+      await script.settled();
+      const cycle = `${show(holder)} → ${show(reader)} (holds z) → ${show(writer)} (its request waits ahead on x) → ${show(holder)} (holds x); started in the order ${[holder, ...started].map(show).join(', ')} (ids ${shape})`;
+      const victim = started[1]!;
+      if (victim === writer) {
+        script.expect(writes, 'aborted', `the youngest on the cycle ${cycle}`);
+        script.expect(reads, 'granted', `the aborted request of ${show(writer)} left the queue of x, and a shared request agrees with the shared lock of ${show(holder)}`);
+        script.expect(closes, 'waiting', `${show(reader)} holds z exclusively and is alive`);
+      } else {
+        script.expect(reads, 'aborted', `the youngest on the cycle ${cycle}`);
+        script.expect(closes, 'granted', `the abort of ${show(reader)} released z`);
+        script.expect(writes, 'waiting', `${show(holder)} still holds x shared`);
+      }
+    }
   }
 });
 

@@ -1,8 +1,8 @@
 // Many concurrent transactions over seeded interleavings: no conflicting locks at once, a
 // conflict-serializable committed history, and every transaction finishing.
 import { test } from 'vitest';
-import { check, fail, streamFor, useVirtualTime } from 'learn-ds/harness';
-import { serializabilityProblem } from './serializable.ts';
+import { check, fail, show, streamFor, useVirtualTime } from 'learn-ds/harness';
+import { checkTransactions } from 'learn-ds/sim';
 import { describeScenario, lastEvents, randomScenario, runScenario, type Outcome, type Scenario } from './workload.ts';
 
 const SCENARIOS = 40;
@@ -40,12 +40,13 @@ test('concurrent transactions: no two transactions ever hold conflicting locks o
 test('concurrent transactions: the committed history is conflict-serializable', async () => {
   await eachScenario('workload-serializable', (outcome, scenario, i) => {
     noErrors(outcome, scenario, i);
-    const problem = serializabilityProblem(outcome.committed);
-    check(
-      problem === undefined,
-      () => `in random scenario ${i}, the committed transactions are not serializable: ${problem!.split('\n')[0]}; strict two-phase locking must make every committed history serializable`,
-      `${problem}\n${detail(outcome, scenario)}`,
-    );
+    const result = checkTransactions({ transactions: outcome.history }, 'serializable');
+    if (!result.ok) {
+      fail(
+        `in random scenario ${i}, the committed transactions are not serializable: ${result.name} between ${result.transactions.map(show).join(', ')}; strict two-phase locking must make every committed history serializable`,
+        `${result.story}\n${detail(outcome, scenario)}`,
+      );
+    }
   });
 });
 
@@ -58,8 +59,8 @@ test('concurrent transactions: every transaction finishes, so no request waits f
     );
     noErrors(outcome, scenario, i);
     check(
-      outcome.committed.length === scenario.plans.length,
-      () => `in random scenario ${i}, ${outcome.committed.length} of ${scenario.plans.length} transactions committed; expected all of them (each tries again after a DeadlockError)`,
+      outcome.commits === scenario.plans.length,
+      () => `in random scenario ${i}, ${outcome.commits} of ${scenario.plans.length} transactions committed; expected all of them (each tries again after a DeadlockError)`,
       detail(outcome, scenario),
     );
   });

@@ -6,7 +6,7 @@ import { describeThrown, settle, show, virtualNow } from 'learn-ds/harness';
 import { LockManager, type LockMode } from 'learn-ds/subject/lock-manager';
 import { idShapes, KEYS, shuffled } from './ids.ts';
 import { isDeadlockError } from './script.ts';
-import type { Committed, Op } from './serializable.ts';
+import type { Transaction, TxnOp } from 'learn-ds/sim';
 
 export interface Plan {
   readonly id: string;
@@ -19,8 +19,10 @@ export interface Scenario {
 }
 
 export interface Outcome {
-  /** Committed transactions in commit order. */
-  readonly committed: Committed[];
+  /** Every attempt, committed or aborted, in the order it ended (so committed ones in commit order). */
+  readonly history: Transaction[];
+  /** How many attempts committed. */
+  readonly commits: number;
   /** Two transactions holding conflicting locks at once, as observed. */
   readonly conflicts: string[];
   /** Transactions that never finished, with what they waited for. */
@@ -64,7 +66,8 @@ const conflicting = (a: LockMode, b: LockMode) => a === 'exclusive' || b === 'ex
 export async function runScenario(scenario: Scenario, random: () => number): Promise<Outcome> {
   const manager = new LockManager();
   const store = new Map<string, string>();
-  const committed: Committed[] = [];
+  const history: Transaction[] = [];
+  let commits = 0;
   const conflicts: string[] = [];
   const errors: string[] = [];
   const events: string[] = [];
@@ -110,7 +113,8 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
     await pause();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const writes = new Map<string, string>();
-      const ops: Op[] = [];
+      const ops: TxnOp[] = [];
+      const name = attempt === 1 ? plan.id : `${plan.id} (attempt ${attempt})`;
       try {
         for (const op of plan.ops) {
           await pause();
@@ -131,7 +135,8 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
         }
         await pause();
         for (const [key, value] of writes) store.set(key, value);
-        committed.push({ id: attempt === 1 ? plan.id : `${plan.id} (attempt ${attempt})`, ops });
+        history.push({ id: name, status: 'committed', ops });
+        commits++;
         note(`${show(plan.id)} commits: releaseAll(${show(plan.id)})`);
         dropLocks(plan.id);
         manager.releaseAll(plan.id);
@@ -144,6 +149,7 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
           return;
         }
         aborts++;
+        history.push({ id: name, status: 'aborted', ops });
         abortedAt.set(plan.id, [...(abortedAt.get(plan.id) ?? []), turn]);
         note(`  ${show(plan.id)} aborted by a DeadlockError`);
         dropLocks(plan.id);
@@ -175,7 +181,7 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
   for (const s of suspects) {
     if (!(abortedAt.get(s.holder) ?? []).includes(s.turn)) conflicts.push(s.text);
   }
-  return { committed, conflicts, stuck, errors, aborts, events };
+  return { history, commits, conflicts, stuck, errors, aborts, events };
 }
 
 /** The scenario as a reader would write it. */
