@@ -20,6 +20,7 @@ import * as progress from './progress.ts';
 import * as doctor from './doctor.ts';
 import * as watch from './watch.ts';
 import * as stop from './stop.ts';
+import * as explainCommand from './explain.ts';
 
 function buildProgram(json = false): Command {
   const program = new Command('learn-ds')
@@ -39,7 +40,7 @@ function buildProgram(json = false): Command {
     const { workspace } = program.opts<{ workspace?: string }>();
     return workspace === undefined ? {} : { workspace };
   };
-  for (const command of [next, list, show, verify, run, hint, solution, reset, progress, doctor, watch, stop]) command.register(program, globals);
+  for (const command of [next, list, show, verify, run, hint, solution, reset, progress, doctor, watch, stop, explainCommand]) command.register(program, globals);
   return program;
 }
 
