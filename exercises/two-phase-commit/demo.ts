@@ -65,13 +65,16 @@ demo('the coordinator crashes after logging commit: p2 waits in doubt until it r
   sim.sendFrom('c1', 'coord', { type: 'submit', txId: 'tx-1', writes: { p1: { x: 'a' }, p2: { y: 'b' } } });
   sim.runFor(50);
   const during = [status('p1'), status('p2')];
+  const locked = Object.keys((sim.node('p2') as Participant | undefined)?.status().locks ?? {});
+  sim.note('p2', locked.length > 0 ? `in doubt: ${locked.join(', ')} locked` : 'not in doubt any more (it asked a peer?)');
   sim.runFor(130);
   sim.sendFrom('c1', 'coord', { type: 'submit', txId: 'tx-1', writes: { p1: { x: 'a' }, p2: { y: 'b' } } });
   sim.runFor(20);
   return [
     `coord logs commit, tells p1, and crashes. p2 voted yes, so it may not decide alone: y stays locked while it asks`,
     `every ${QUERY_MS} ms (its queries are lost while coord is down). Restarted 100 ms later, coord reads commit in its log`,
-    `and answers p2's next query; c1, asking again, hears the outcome:`,
+    `and finishes the transaction (p2 learns commit, from a decision sent again or the answer to its next query);`,
+    `c1, asking again, hears the outcome:`,
     '',
     renderTimeline(sim.trace, { lanes: LANES, rows: 40, describe }),
     '',
