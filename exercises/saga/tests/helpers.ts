@@ -88,6 +88,7 @@ interface StepState {
   undone: boolean;
   /** Answers delivered in the orchestrator's current life. */
   doneLife: number;
+  declinedLife: number;
   undoneLife: number;
   /** Effects at the service: keys under which it took effect, and whether it was compensated. */
   appliedKeys: string[];
@@ -268,11 +269,14 @@ export function world(opts: {
         return problem(`the orchestrator began ${name} before step ${r.step - 1} had succeeded (no 'done' for it had reached the orchestrator): steps run one at a time, each after the previous one is done`, orchestrator(), `${s.id} step ${r.step} too early`);
       }
       const declined = s.step.findIndex((x) => x.declined);
-      if (declined >= 0) {
+      if (declined >= 0 && r.step > declined) {
         return problem(`the orchestrator began ${name} after ${stepName(s, declined)} had been declined: once a step is declined the saga compensates, it runs no further step`, orchestrator(), `${s.id} step ${r.step} after a decline`);
       }
-      if (st.doneLife === life) {
-        return problem(`the orchestrator sent do for ${name} again after its 'done' had reached it: the step ran twice`, orchestrator(), `${s.id} step ${r.step} again`);
+      // Asking again after the answer arrived is a mistake within one life; after a crash, a
+      // request whose answer was not logged yet is rightly sent again.
+      if (st.doneLife === life || st.declinedLife === life) {
+        return problem(`the orchestrator sent do for ${name} again after its '${st.doneLife === life ? 'done' : 'declined'}' had reached it: ` +
+          `an answer moves the saga on (the next step, or the compensation), it never asks the same question again`, orchestrator(), `${s.id} step ${r.step} asked again`);
       }
       st.doSent = true;
       return;
@@ -349,12 +353,12 @@ export function world(opts: {
       const node = createOrchestrator(ctx);
       return {
         receive(from, message) {
-          const m = message as Partial<Request> & { type?: unknown };
+          const m = message as Partial<Omit<Request, 'type'>> & { type?: unknown };
           const s = typeof m.saga === 'string' ? sagas.get(m.saga) : undefined;
           const st = s && typeof m.step === 'number' ? s.step[m.step] : undefined;
           if (st && services.includes(from) && st.keys[0] === m.key) {
             if (m.type === 'done') { st.done = true; st.doneLife = myLife; }
-            if (m.type === 'declined') st.declined = true;
+            if (m.type === 'declined') { st.declined = true; st.declinedLife = myLife; }
             if (m.type === 'undone') { st.undone = true; st.undoneLife = myLife; }
           }
           node.receive(from, message);
@@ -364,7 +368,7 @@ export function world(opts: {
   });
   sim.onSend((from, to, message) => {
     if (from !== orch) return;
-    const m = message as Partial<Request> & { type?: unknown; outcome?: unknown };
+    const m = message as Partial<Omit<Request, 'type'>> & { type?: unknown; outcome?: unknown };
     if (m.type === 'do' || m.type === 'undo') {
       if (typeof m.saga !== 'string' || typeof m.step !== 'number' || typeof m.key !== 'string') {
         return problem(`the orchestrator sent ${show(message)}; a ${m.type} carries { saga: string, step: number, key: string }`, orch, `malformed ${m.type}`);
@@ -394,7 +398,7 @@ export function world(opts: {
       addClient(client);
       const s: SagaState = {
         id: saga, steps: [...steps], client, startedAt: sim.now, position: -1, outcome: undefined, finishedAt: undefined, heardAt: undefined,
-        step: steps.map(() => ({ keys: [], doSent: false, done: false, declined: false, undone: false, doneLife: 0, undoneLife: 0, appliedKeys: [], appliedAt: [], compensatedAt: undefined })),
+        step: steps.map(() => ({ keys: [], doSent: false, done: false, declined: false, undone: false, doneLife: 0, declinedLife: 0, undoneLife: 0, appliedKeys: [], appliedAt: [], compensatedAt: undefined })),
       };
       sagas.set(saga, s);
       const ask = () => {
@@ -428,7 +432,7 @@ export function world(opts: {
 
 /** `do 'trip-1' step 2 key="…"`: a message as the timeline writes it. */
 export function describeMessage(message: unknown): string {
-  const m = message as Partial<Request> & { type?: unknown; outcome?: unknown; steps?: unknown };
+  const m = message as Partial<Omit<Request, 'type'>> & { type?: unknown; outcome?: unknown; steps?: unknown };
   if (m.type === 'start') return `start ${show(m.saga)} ${Array.isArray(m.steps) ? m.steps.join('→') : ''}`;
   if (m.type === 'finished') return `finished ${show(m.saga)} ${String(m.outcome)}`;
   if (typeof m.saga === 'string' && typeof m.step === 'number') return `${String(m.type)} ${show(m.saga)} step ${m.step} key=${show(m.key)}`;
