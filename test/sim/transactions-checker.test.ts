@@ -59,7 +59,7 @@ describe('anomalies forbidden under both isolation levels', () => {
     for (const isolation of both) {
       const result = failure(history, isolation);
       expect(result.anomaly).toBe('G1b');
-      expect(result.story).toContain('T2 read the intermediate x="draft"');
+      expect(result.story).toContain("T2 read the intermediate x='draft'");
     }
   });
 

@@ -251,6 +251,6 @@ test('random concurrent workloads: no anomaly that snapshot isolation forbids (G
   await holds(fc.property(workloadArb({ maxTransactions: 8, maxSteps: 5 }), (workload) => {
     const run = runWorkload(createStore(), workload, false);
     const result = checkTransactions(run.history, 'snapshot-isolation');
-    check(result.ok, () => (result.ok ? '' : `your store let ${result.name} happen, which snapshot isolation forbids:\n${result.story}`), describeRun(run.log));
+    check(result.ok, () => (result.ok ? '' : result.story), describeRun(run.log));
   }), { numRuns: 200, describe: ([w]) => `${w.scripts.length} transactions, interleaved as the calls below show` });
 });

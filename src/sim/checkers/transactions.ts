@@ -147,7 +147,7 @@ export function checkTransactions(history: TransactionHistory, isolation: Isolat
   const graph = new HistoryGraph(history);
   const fail = (anomaly: TransactionAnomaly, transactions: readonly TxnId[], cycle: readonly DependencyEdge[], lines: readonly string[]): TransactionCheckResult => ({
     ok: false, isolation, anomaly, name: ANOMALY_NAMES[anomaly], transactions, cycle,
-    story: [`${ANOMALY_NAMES[anomaly]}: ${MEANING[anomaly]}, which ${isolation} forbids.`, ...lines.map((l) => `  ${l}`)].join('\n'),
+    story: [`${ANOMALY_NAMES[anomaly]}: ${MEANING[anomaly]}, which ${isolation === 'serializable' ? 'serializability' : 'snapshot isolation'} forbids.`, ...lines.map((l) => `  ${l}`)].join('\n'),
   });
 
   const direct = graph.directAnomaly();
@@ -170,7 +170,7 @@ interface Edge { to: number; kind: DependencyKind; key: string; value: TxnValue;
 const KIND_MASK: Readonly<Record<DependencyKind, number>> = { ww: 1, wr: 2, rw: 4 };
 
 export function showTxnValue(value: TxnValue): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (typeof value === 'bigint') return `${value}n`;
   return String(value);
 }
