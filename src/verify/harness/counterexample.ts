@@ -67,9 +67,11 @@ export function checkDeterminism(first: ScenarioRun, replay: ScenarioRun, seed: 
 
 /**
  * The counterexample for `first`, a failing run of `seed` made with the plan `plan` (undefined:
- * every fault). `budgetMs` of CPU time bounds the replay and shrinking together.
+ * every fault). `budgetMs` of CPU time bounds the replay and shrinking together, and shrinking
+ * stops at `deadline` (a performance.now() time) too: on a busy machine the check's own time
+ * limit, which is wall-clock time, must not cut the verdict off.
  */
-export function findCounterexample(first: ScenarioRun, plan: ReadonlySet<number> | undefined, runner: Runner, seed: number, budgetMs: number): Counterexample {
+export function findCounterexample(first: ScenarioRun, plan: ReadonlySet<number> | undefined, runner: Runner, seed: number, budgetMs: number, deadline = Infinity): Counterexample {
   const start = cpuMs();
   let runs = 0;
   const run: Runner = (keep) => {
@@ -98,7 +100,7 @@ export function findCounterexample(first: ScenarioRun, plan: ReadonlySet<number>
       if (same && (best === undefined || subset.length < best.keep.length)) best = { keep: [...subset], run: candidate };
       return same;
     },
-    () => cpuMs() - start > budgetMs,
+    () => cpuMs() - start > budgetMs || performance.now() > deadline,
   );
   if (!best?.run.sim || best.keep.length !== kept.length) return whole();
   const sim = best.run.sim;

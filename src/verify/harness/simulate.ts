@@ -142,11 +142,12 @@ export function checkScenario(options: ScenarioOptions, scenario: (seed: number)
   const tally = new SometimesTally(options.sometimes);
   const check = checkId(scenario);
   const replay = replayPlan(check);
+  const started = performance.now();
   for (const seed of seedsFrom(suiteSeed(), count)) {
     // A replayed schedule (--faults) is for this check's first seed, the one that failed.
     const keep = replay && seed === suiteSeed() ? replay : undefined;
     const run = runScenario(() => withTally(tally, () => scenario(seed)), keep);
-    if (run.failed) throw explainShrunk(run, seed, keep, scenario, check, options);
+    if (run.failed) throw explainShrunk(run, seed, keep, scenario, check, options, started);
     tally.seedPassed();
   }
   current = undefined;
@@ -187,10 +188,15 @@ function shrinkBudgetMs(): number {
 }
 
 /** Replays the failing seed, shrinks its faults and explains the smallest run that fails the same way. */
-function explainShrunk(first: ScenarioRun, seed: number, keep: ReadonlySet<number> | undefined, scenario: (seed: number) => void, check: string, options: ScenarioOptions): LearnerFailure {
+function explainShrunk(
+  first: ScenarioRun, seed: number, keep: ReadonlySet<number> | undefined, scenario: (seed: number) => void, check: string, options: ScenarioOptions, started: number,
+): LearnerFailure {
   const test = TestRunner.getCurrentTest();
   const figures = test?.meta.figures?.length;
-  const found = findCounterexample(first, keep, (k) => runScenario(() => scenario(seed), k), seed, shrinkBudgetMs());
+  // The check's time limit is wall-clock time: shrinking stops well before it (at 60% of it, from the check's start).
+  const testTimeout = Number(process.env[ENV.testTimeoutMs]);
+  const deadline = Number.isFinite(testTimeout) && testTimeout > 0 ? started + 0.6 * testTimeout : Infinity;
+  const found = findCounterexample(first, keep, (k) => runScenario(() => scenario(seed), k), seed, shrinkBudgetMs(), deadline);
   shrinkSpent += found.cpuMs;
   // Figures measured by the re-runs would repeat the failing run's.
   if (test?.meta.figures && figures !== undefined) test.meta.figures.length = figures;
