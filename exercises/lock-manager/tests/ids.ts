@@ -12,11 +12,13 @@ export function idShapes(random: () => number): Array<{ shape: string; ids: stri
     { shape: 'mixed case', ids: ['alice', 'Alice', 'BOB', 'bob', 'Carol', 'cAROL', 'dave', 'Dave', 'EVE', 'eve', 'Frank', 'frank'] },
     { shape: 'non-ASCII', ids: ['Zoë', 'zoe', 'ñ3', 'Ñ3', '日本', 'ключ', 'Ωmega', '𝒯x', 'é', 'e\u0301', '🙂', 'ß'] },
     { shape: 'numeric', ids: ['10', '9', '100', '2', '1', '011', '0', '-1', '1e3', '7', '70', '8'] },
+    // Names every plain object already has: a map made of an object literal trips over them.
+    { shape: 'object property names', ids: ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'prototype', 'length', 'toLocaleString', '__defineGetter__', 'then', 'propertyIsEnumerable'] },
   ];
 }
 
 /** Keys of several shapes (a key is any string). */
-export const KEYS = ['x', 'Y', 'acct:42', 'ключ', 'k10', 'k9', '', '🗝'];
+export const KEYS = ['x', 'Y', 'acct:42', 'ключ', 'k10', 'k9', '', '🗝', '__proto__', 'constructor'];
 
 /** A random permutation of `items` drawn from `random`. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {

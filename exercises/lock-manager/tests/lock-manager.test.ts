@@ -98,14 +98,14 @@ test('strict two-phase locking: locks stay held, however long, until releaseAll'
   }
 });
 
-test('releaseAll releases every lock the transaction holds (8 keys, both modes); releaseAll of a transaction holding nothing, or twice, does nothing', async () => {
+test('releaseAll releases every lock the transaction holds (10 keys of many shapes, both modes); releaseAll of a transaction holding nothing, or twice, does nothing', async () => {
   useVirtualTime();
   for (const [shape, a, b] of pairs('release')) {
     const script = new Script();
     script.releaseAll(a);
     const held = KEYS.map((key, i) => script.acquire(a, key, i % 3 === 0 ? S : X));
     await script.settled();
-    for (const r of held) script.expect(r, 'granted', 'nobody else holds these keys (the empty string is a key like any other)');
+    for (const r of held) script.expect(r, 'granted', 'nobody else holds these keys (the empty string, __proto__ and constructor are keys like any other)');
     const waiters = KEYS.map((key) => script.acquire(b, key, X));
     await script.settled();
     for (const r of waiters) script.expect(r, 'waiting', `${show(a)} holds the key (ids ${shape})`);
