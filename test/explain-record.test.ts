@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { faultPeriods } from '../src/sim/fault-periods.ts';
 import { Simulation, SimulationViolation } from '../src/sim/index.ts';
 import { ENV } from '../src/verify/protocol.ts';
-import { recordFailedRun } from '../src/verify/harness/record.ts';
+import { buildRecord, recordFailedRun } from '../src/verify/harness/record.ts';
 import { readRecord, type RunRecord } from '../src/report/explain/run-record.ts';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { mutantSource } from '../src/dev/mutants.ts';
@@ -60,6 +60,25 @@ describe('the record of a failing run', () => {
     ]);
     expect(history!.linearizability).toEqual({ verdict: 'not-linearizable', ops: [0, 1], longest: [0], stuck: [1], model: 'the check' });
   });
+});
+
+test("bursts of message loss, which leave no trace event, come from the simulation's fault schedule (steps left out by a plan are not)", () => {
+  const sim = new Simulation({ seed: 1, nodes: 2, factory: () => ({ receive() {} }) });
+  sim.runFor(50);
+  Object.defineProperty(sim, 'faults', {
+    value: {
+      steps: [
+        { index: 1, by: 'nemesis', at: 10, suppressed: false, parts: [{ kind: 'loss', from: 0.02, to: 0.5, inEffectBefore: 0.02, end: 30 }] },
+        { index: 2, by: 'nemesis', at: 35, suppressed: true, parts: [{ kind: 'loss', from: 0.02, to: 0.9, inEffectBefore: 0.02 }] },
+        { index: 3, by: 'test', at: 40, suppressed: false, parts: [{ kind: 'loss', from: 0.02, to: 0.25, inEffectBefore: 0.02 }] },
+      ],
+    },
+  });
+  const error = new SimulationViolation('v', 50, 1);
+  expect(buildRecord({ error, message: 'v', seed: 1, sim }, 'x').faults).toEqual([
+    { kind: 'loss', nodes: ['n1', 'n2'], from: 10, to: 30, label: '50% of messages lost' },
+    { kind: 'loss', nodes: ['n1', 'n2'], from: 40, to: null, label: '25% of messages lost' },
+  ]);
 });
 
 describe('saving it (in the hidden run)', () => {

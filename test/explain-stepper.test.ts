@@ -82,6 +82,14 @@ describe('stepping', () => {
     expect(run([{ type: 'fault', direction: -1 }], run([{ type: 'node', node: 'n3' }])).pos).toBe(8);
   });
 
+  test("x jumps to the answer of the operation the linearizability checker could not place (even under another node's filter)", () => {
+    expect(run([{ type: 'stuck' }], at(2)).pos).toBe(12);
+    expect(run([{ type: 'node', node: 'n1' }, { type: 'stuck' }], at(2))).toMatchObject({ pos: 12, node: undefined });
+    const linearizable = { ...record, history: { ...record.history!, linearizability: { ...record.history!.linearizability!, verdict: 'linearizable' as const, stuck: [] } } };
+    expect(update(linearizable, at(2), { type: 'stuck' })).toMatchObject({ pos: 2, notice: "No operation of the clients' history is marked as impossible to place in this run." });
+    expect(renderScreen(record, at(2), { rows: 40, columns: 200 }).join('\n')).toContain('history: c2 x: read → null cannot follow the longest valid order found (1 of 2 operations) · x jumps to its answer');
+  });
+
   test('timers are shown on demand, and a node with no event says so', () => {
     const sim = new Simulation({
       seed: 1, nodes: 2, network: { latency: () => 1 },
@@ -122,12 +130,12 @@ describe('keys', () => {
     ]);
     // 1–5 name n1, n2, n3, c1, c2; 6 names nobody here; 0 and a show all again.
     expect(parseKeys('1356', record)).toEqual([{ type: 'node', node: 'n1' }, { type: 'node', node: 'n3' }, { type: 'node', node: 'c2' }]);
-    expect(parseKeys('0ant', record)).toEqual([{ type: 'node', node: undefined }, { type: 'node', node: undefined }, { type: 'cycle-node' }, { type: 'timers' }]);
+    expect(parseKeys('0antx', record)).toEqual([{ type: 'node', node: undefined }, { type: 'node', node: undefined }, { type: 'cycle-node' }, { type: 'timers' }, { type: 'stuck' }]);
   });
 
   test('q, Ctrl-C, Ctrl-D and a lone Escape quit; other escape sequences (F-keys, mouse) and unknown keys do nothing', () => {
     for (const key of ['q', 'Q', '\x03', '\x04', '\x1b']) expect(parseKeys(key, record)).toEqual([{ type: 'quit' }]);
-    expect(parseKeys('\x1b[15~\x1bOPxyz\x1b[<0;10;5M', record)).toEqual([]);
+    expect(parseKeys('\x1b[15~\x1bOPyzw\x1b[<0;10;5M', record)).toEqual([]);
     expect(run([{ type: 'quit' }]).quit).toBe(true);
   });
 });

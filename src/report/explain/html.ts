@@ -72,6 +72,7 @@ aside ul{margin:0;padding-left:18px}
 .fault.partition{fill:rgba(220,60,60,.10);stroke:rgba(220,60,60,.5);stroke-dasharray:6 4}
 .fault.pause{fill:rgba(230,170,0,.35)}
 .fault.down{fill:rgba(90,90,90,.30)}
+.fault.loss{fill:rgba(120,60,200,.07)}
 .faultlabel{font-size:11px;fill:#a33}
 .legend span{display:inline-block;margin-right:14px}
 .sw{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle;border:1px solid #bbb}
@@ -133,8 +134,8 @@ function drawLanes(pos) {
     const endRow = f.to === null ? rows.length : rowAt(f.to);
     if (endRow <= first && !(f.from <= rows[0].t && (f.to === null || f.to > rows[0].t))) continue;
     const top = y(first) - DY / 2, bottom = y(Math.max(first, endRow - 1)) + DY / 2;
-    if (f.kind === 'partition') {
-      el('rect', { class: 'fault partition', x: X0 - 40, y: top, width: (lanes.length - 1) * DX + 80, height: bottom - top }, svg);
+    if (f.kind === 'partition' || f.kind === 'loss') {
+      el('rect', { class: 'fault ' + f.kind, x: X0 - 40, y: top, width: (lanes.length - 1) * DX + 80, height: bottom - top }, svg);
       el('text', { class: 'faultlabel', x: X0 - 36, y: top + 11 }, svg, f.label);
     } else {
       for (const id of f.nodes) if (lanes.includes(id)) el('rect', { class: 'fault ' + f.kind, x: x(id) - 6, y: top, width: 12, height: bottom - top }, svg).appendChild(el('title', {}, null, f.label));
@@ -198,11 +199,13 @@ function drawMoment(pos) {
   list('notes', notes, 'none yet');
 }
 
+let moveCursor = () => {};
 function show(pos) {
   pos = Math.max(0, Math.min(events.length - 1, pos));
   scrubber.value = String(pos);
   drawLanes(pos);
   drawMoment(pos);
+  moveCursor(events[pos].t);
 }
 function step(direction, accept) {
   let pos = Number(scrubber.value);
@@ -232,24 +235,40 @@ function drawHistory() {
   const lin = h.linearizability;
   const section = document.getElementById('lin');
   section.hidden = false;
-  const clients = [...new Set(h.ops.map((o) => o.client))].sort();
-  const end = Math.max(...h.ops.map((o) => o.returnTime === null ? o.callTime : o.returnTime), ...events.map((e) => e.t));
-  const start = Math.min(...h.ops.map((o) => o.callTime));
-  const W = 900, X0 = 60, DY = 30;
-  const x = (t) => X0 + ((t - start) / Math.max(1, end - start)) * (W - X0 - 20);
+  // A failing key's operations are the ones to see (the others are only counted).
+  const failing = lin && lin.verdict !== 'linearizable' && lin.ops.length > 0 ? new Set(lin.ops) : null;
+  const ops = failing ? h.ops.filter((o) => failing.has(o.id)) : h.ops;
+  const clients = [...new Set(ops.map((o) => o.client))].sort();
+  const last = Math.max(...ops.map((o) => o.returnTime === null ? o.callTime : o.returnTime));
+  const end = last + Math.max(1, (last - Math.min(...ops.map((o) => o.callTime))) * 0.05);
+  const start = Math.min(...ops.map((o) => o.callTime));
+  const W = 1100, X0 = 60, DY = 30;
+  const x = (t) => X0 + ((Math.min(Math.max(t, start), end) - start) / Math.max(1, end - start)) * (W - X0 - 20);
   const svg = el('svg', { width: W, height: clients.length * DY + 40 }, null);
   section.appendChild(svg);
   const order = new Map((lin ? lin.longest : []).map((id, i) => [id, i + 1]));
   const stuck = new Set(lin ? lin.stuck : []);
   const part = new Set(lin ? lin.ops : []);
   clients.forEach((c, row) => el('text', { x: 4, y: 24 + row * DY + 14 }, svg, c));
-  for (const o of h.ops) {
+  for (const o of ops) {
     const row = clients.indexOf(o.client);
     const x1 = x(o.callTime), x2 = o.returnTime === null ? W - 10 : Math.max(x1 + 3, x(o.returnTime));
     const cls = stuck.has(o.id) ? 'stuck' : order.has(o.id) ? 'placed' : part.has(o.id) ? 'other' : 'elsewhere';
     const r = el('rect', { class: 'op ' + cls, x: x1, y: 24 + row * DY, width: x2 - x1, height: 20, rx: 3, 'data-op': o.id }, svg);
     el('title', {}, r, o.client + ' ' + o.text + ' [' + ms(o.callTime) + ' – ' + (o.returnTime === null ? 'no reply' : ms(o.returnTime)) + ']');
-    el('text', { class: 'optext', x: x1 + 3, y: 24 + row * DY + 14 }, svg, (order.has(o.id) ? '#' + order.get(o.id) + ' ' : stuck.has(o.id) ? '✗ ' : '') + o.text);
+    // A click moves the scrubber to the operation's start.
+    r.addEventListener('click', () => show(Math.max(0, events.findIndex((e) => e.t >= o.callTime))));
+    const label = (order.has(o.id) ? '#' + order.get(o.id) + ' ' : stuck.has(o.id) ? '✗ ' : '') + o.text;
+    // Written on the bar when it fits (about 6.5 px a character); the tooltip has it always.
+    if (x2 - x1 >= label.length * 6.5 || stuck.has(o.id)) el('text', { class: 'optext', x: x1 + 3, y: 24 + row * DY + 14 }, svg, label);
+  }
+  el('line', { id: 'lin-cursor', x1: x(events[0].t), x2: x(events[0].t), y1: 16, y2: clients.length * DY + 30, stroke: '#2a5bd7', 'stroke-width': 1.5 }, svg);
+  moveCursor = (t) => { const c = document.getElementById('lin-cursor'); c.setAttribute('x1', String(x(t))); c.setAttribute('x2', String(x(t))); };
+  if (failing) {
+    const note = document.createElement('p');
+    note.className = 'muted';
+    note.textContent = 'The ' + ops.length + ' operations of the part of the history (e.g. one key) that has no valid order' + (h.ops.length > ops.length ? ', of ' + h.ops.length + ' in all' : '') + '. A click on an operation moves the scrubber to it; the blue line is the current event.';
+    section.appendChild(note);
   }
   const text = new Map(h.ops.map((o) => [o.id, o.client + ' ' + o.text]));
   const summary = document.getElementById('lin-summary');
@@ -304,7 +323,7 @@ ${schedule}
 <label>only <select id="node"><option value="">every node</option></select></label>
 <div id="current">${escapeHtml(first)}</div>
 </div>
-<p class="legend"><span><i class="sw" style="background:rgba(220,60,60,.15)"></i>partition in force</span><span><i class="sw" style="background:rgba(230,170,0,.35)"></i>node paused</span><span><i class="sw" style="background:rgba(90,90,90,.3)"></i>node down</span><span>→ message delivered</span><span style="color:#c33">- - ✗ message lost or blocked</span></p>
+<p class="legend"><span><i class="sw" style="background:rgba(220,60,60,.15)"></i>partition in force</span><span><i class="sw" style="background:rgba(230,170,0,.35)"></i>node paused</span><span><i class="sw" style="background:rgba(90,90,90,.3)"></i>node down</span><span><i class="sw" style="background:rgba(120,60,200,.12)"></i>burst of message loss</span><span>→ message delivered</span><span style="color:#c33">- - ✗ message lost or blocked</span></p>
 <div class="layout">
 <svg id="lanes" role="img" aria-label="message lanes"></svg>
 <aside>

@@ -25,7 +25,8 @@ export type RecordedEvent =
   | { i: number; t: number; kind: 'log'; node: string; text: string };
 
 export interface RecordedFault {
-  kind: 'partition' | 'pause' | 'down';
+  /** 'loss': a burst of message loss (from the simulation's fault schedule; the trace has no event for it). */
+  kind: 'partition' | 'pause' | 'down' | 'loss';
   nodes: string[];
   from: number;
   /** null: it lasted to the end of the run. */

@@ -26,6 +26,8 @@ export type StepCommand =
   | { type: 'cycle-node' }
   | { type: 'node'; node: string | undefined }
   | { type: 'timers' }
+  /** To the answer of the operation the linearizability checker could not place. */
+  | { type: 'stuck' }
   | { type: 'quit' };
 
 const FAULT_KINDS = new Set<RecordedEvent['kind']>(['partition', 'heal', 'pause', 'resume', 'crash', 'restart']);
@@ -93,6 +95,18 @@ function findFrom(record: RunRecord, state: StepperState, direction: 1 | -1, acc
   return undefined;
 }
 
+/**
+ * The event where the client got the answer of the first operation that cannot be placed after the
+ * longest valid order (its reply delivered at its return time); undefined when there is none.
+ */
+export function stuckAnswerIndex(record: RunRecord): number | undefined {
+  const id = record.history?.linearizability?.stuck[0];
+  const op = id === undefined ? undefined : record.history!.ops.find((o) => o.id === id);
+  if (!op || op.returnTime === null) return undefined;
+  const index = record.events.findIndex((e) => e.kind === 'deliver' && e.to === op.client && e.t === op.returnTime);
+  return index < 0 ? undefined : index;
+}
+
 /** The ids a node filter cycles through: every node, then the clients. */
 export function filterIds(record: RunRecord): string[] {
   return [...record.nodes, ...record.clients];
@@ -140,6 +154,18 @@ export function update(record: RunRecord, state: StepperState, command: StepComm
       next.timers = !state.timers;
       next.pos = nearestVisible(record, next, state.pos);
       return next;
+    case 'stuck': {
+      const index = stuckAnswerIndex(record);
+      if (index === undefined) {
+        next.notice = record.history?.linearizability?.stuck.length
+          ? 'The operation that cannot be placed got no answer in the recorded events.'
+          : 'No operation of the clients\' history is marked as impossible to place in this run.';
+      } else {
+        next.pos = index;
+        if (!isVisible(record.events[index]!, next)) next.node = undefined;
+      }
+      return next;
+    }
     case 'quit':
       next.quit = true;
       return next;
@@ -174,7 +200,7 @@ export function parseKeys(chunk: string, record: RunRecord): StepCommand[] {
     f: { type: 'fault', direction: 1 }, ']': { type: 'fault', direction: 1 },
     F: { type: 'fault', direction: -1 }, '[': { type: 'fault', direction: -1 },
     n: { type: 'cycle-node' }, a: { type: 'node', node: undefined }, '0': { type: 'node', node: undefined },
-    t: { type: 'timers' }, q: { type: 'quit' }, Q: { type: 'quit' }, '\x03': { type: 'quit' }, '\x04': { type: 'quit' },
+    t: { type: 'timers' }, x: { type: 'stuck' }, q: { type: 'quit' }, Q: { type: 'quit' }, '\x03': { type: 'quit' }, '\x04': { type: 'quit' },
   };
   let rest = chunk;
   while (rest.length > 0) {

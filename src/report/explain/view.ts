@@ -8,7 +8,7 @@ import type { TraceEvent } from '../../sim/types.ts';
 import { style } from '../style.ts';
 import { describeEvent, faultsAt, inFlightAt, notesAt, toTraceEvent } from './moment.ts';
 import type { RunRecord } from './run-record.ts';
-import { filterIds, isVisible, violationIndex, type StepperState } from './stepper.ts';
+import { filterIds, isVisible, stuckAnswerIndex, violationIndex, type StepperState } from './stepper.ts';
 
 export interface ScreenSize {
   rows: number;
@@ -70,11 +70,20 @@ function timelineWindow(record: RunRecord, state: StepperState, height: number):
   });
 }
 
+/** What the linearizability checker found, when it found no valid order. */
+function historyLine(record: RunRecord): string[] {
+  const lin = record.history?.linearizability;
+  if (!lin || lin.verdict === 'linearizable' || lin.stuck.length === 0) return [];
+  const text = new Map(record.history!.ops.map((o) => [o.id, `${o.client} ${o.text}`]));
+  const jump = stuckAnswerIndex(record) === undefined ? '' : ' · x jumps to its answer';
+  return [`history: ${lin.stuck.map((id) => text.get(id)).join(', ')} cannot follow the longest valid order found (${lin.longest.length} of ${lin.ops.length} operations)${jump}`];
+}
+
 /** The keys, on one line when the terminal is wide enough, else on two. */
 function keysLines(record: RunRecord, state: StepperState, width: number): string[] {
   const ids = filterIds(record);
   const numbers = ids.length === 0 ? '' : ids.length === 1 ? '1' : `1-${Math.min(9, ids.length)}`;
-  const move = '←/→ step · PgUp/PgDn 10 · g/G first/last · v violation · [/] fault';
+  const move = `←/→ step · PgUp/PgDn 10 · g/G first/last · v violation · [/] fault${stuckAnswerIndex(record) === undefined ? '' : ' · x unplaced op'}`;
   const show = `n${numbers ? `/${numbers}` : ''} node: ${state.node ?? 'all'} (0 all) · t timers: ${state.timers ? 'on' : 'off'} · q quit`;
   const one = `${move} · ${show}`;
   return (one.length <= width ? [one] : [move, show]).map((l) => style.dim(l));
@@ -99,6 +108,7 @@ export function renderScreen(record: RunRecord, state: StepperState, size: Scree
       ? style.dim('in flight: nothing known')
       : `in flight (${flying.length}): ${flying.slice(0, 4).map((m) => `${m.from}→${m.to} ${m.text} (sent ${ms(m.sentAt)}, ${m.dropped ? 'dropped' : 'arrives'} ${ms(m.at)})`).join(' · ')}${flying.length > 4 ? ` · … ${flying.length - 4} more` : ''}`,
     notes.length === 0 ? style.dim('notes (ctx.log): none yet') : `notes: ${notes.map((n) => `${n.node} "${n.text}" (${ms(n.t)})`).join(' · ')}`,
+    ...historyLine(record),
   ];
   const keys = keysLines(record, state, width);
   const fixed = top.length + 2 + now.length + detail.length + keys.length + (state.notice ? 1 : 0);

@@ -107,11 +107,24 @@ export function buildRecord(run: FailedRun, exercise: string): RunRecord {
     violation,
     events: trace.slice(start).map((e, k) => recordEvent(e, start + k)),
     omittedEvents: start,
-    faults: faultPeriods(trace, nodes).map((f) => ({ ...f, to: f.to ?? null })),
+    faults: [...faultPeriods(trace, nodes).map((f) => ({ ...f, to: f.to ?? null })), ...lossBursts(sim, nodes)].sort((a, b) => a.from - b.from),
     notes,
     ...(run.schedule ? { schedule: [...run.schedule] } : {}),
     ...(history ? { history: recordHistory(history) } : {}),
   };
+}
+
+/** The part of a simulation's fault schedule (src/sim/schedule.ts) read here: its loss bursts. */
+interface ScheduleView {
+  faults?: { steps?: ReadonlyArray<{ at: number; suppressed: boolean; parts: ReadonlyArray<{ kind: string; to?: number; inEffectBefore?: number; end?: number }> }> };
+}
+
+/** Bursts of message loss, which leave no event in the trace: from the fault schedule, when the simulation keeps one. */
+function lossBursts(sim: Simulation<any, any>, nodes: string[]): RunRecord['faults'] {
+  const steps = (sim as unknown as ScheduleView).faults?.steps ?? [];
+  return steps.flatMap((step) => step.suppressed ? [] : step.parts
+    .filter((p) => p.kind === 'loss' && typeof p.to === 'number' && p.to > (p.inEffectBefore ?? 0))
+    .map((p) => ({ kind: 'loss' as const, nodes: [...nodes], from: step.at, to: p.end ?? null, label: `${Math.round(p.to! * 100)}% of messages lost` })));
 }
 
 /**
