@@ -41,8 +41,18 @@ export interface Proof {
 
 export const DEFAULT_PROOF: ProofOptions = { referenceSeeds: [1, 2, 3], mutantSeeds: [1, 2] };
 
+/**
+ * A proof judges verdicts, not their explanations: a failing scenario is not shrunk to its fewest
+ * faults (harness/simulate.ts's LEARN_DS_SHRINK_MS budget, 0 here), or every mutant would spend
+ * seconds on it. Shrinking has tests of its own, and bench/shrink.ts measures it over the mutants.
+ */
+function withoutShrinking(): void {
+  process.env.LEARN_DS_SHRINK_MS ??= '0';
+}
+
 export async function proveExercise(exercise: Exercise, options: ProofOptions = DEFAULT_PROOF): Promise<Proof> {
   const start = performance.now();
+  withoutShrinking();
   const own = options.runner ? undefined : new WarmSuiteRunner();
   const runner: SuiteRunner = options.runner ?? ((r) => own!.run(r));
   const judge = async (subject: string, file: string, seed: number): Promise<Verdict> => {
