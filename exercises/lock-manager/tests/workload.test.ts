@@ -5,17 +5,34 @@ import { check, fail, show, streamFor, useVirtualTime } from 'learn-ds/harness';
 import { checkTransactions } from 'learn-ds/sim';
 import { describeScenario, lastEvents, randomScenario, runScenario, type Outcome, type Scenario } from './workload.ts';
 
-const SCENARIOS = 40;
+const SCENARIOS = 50;
 
-/** Runs the random scenarios of one check, stopping at the first that `judge` fails. */
-async function eachScenario(label: string, judge: (outcome: Outcome, scenario: Scenario, index: number) => void): Promise<void> {
-  const random = streamFor(label);
-  for (let i = 1; i <= SCENARIOS; i++) {
-    useVirtualTime();
-    const scenario = randomScenario(random);
-    const outcome = await runScenario(scenario, random);
-    judge(outcome, scenario, i);
-  }
+interface Run {
+  readonly scenario: Scenario;
+  readonly outcome: Outcome;
+}
+
+let runs: Promise<Run[]> | undefined;
+
+/** The random scenarios, run once and judged by each check of this file in turn. */
+function allRuns(): Promise<Run[]> {
+  runs ??= (async () => {
+    const random = streamFor('workload');
+    const out: Run[] = [];
+    for (let i = 1; i <= SCENARIOS; i++) {
+      useVirtualTime();
+      const scenario = randomScenario(random);
+      out.push({ scenario, outcome: await runScenario(scenario, random) });
+    }
+    return out;
+  })();
+  return runs;
+}
+
+/** Judges the random scenarios in order, failing at the first that `judge` fails. */
+async function eachScenario(judge: (outcome: Outcome, scenario: Scenario, index: number) => void): Promise<void> {
+  const all = await allRuns();
+  all.forEach(({ scenario, outcome }, i) => judge(outcome, scenario, i + 1));
 }
 
 function detail(outcome: Outcome, scenario: Scenario): string {
@@ -27,7 +44,7 @@ function noErrors(outcome: Outcome, scenario: Scenario, i: number): void {
 }
 
 test('concurrent transactions: no two transactions ever hold conflicting locks on a key at the same time', async () => {
-  await eachScenario('workload-conflicts', (outcome, scenario, i) => {
+  await eachScenario((outcome, scenario, i) => {
     check(
       outcome.conflicts.length === 0,
       () => `in random scenario ${i}, ${outcome.conflicts[0]}; expected a request to wait while another transaction holds a conflicting lock (only shared locks are compatible)`,
@@ -38,7 +55,7 @@ test('concurrent transactions: no two transactions ever hold conflicting locks o
 });
 
 test('concurrent transactions: the committed history is conflict-serializable', async () => {
-  await eachScenario('workload-serializable', (outcome, scenario, i) => {
+  await eachScenario((outcome, scenario, i) => {
     noErrors(outcome, scenario, i);
     const result = checkTransactions({ transactions: outcome.history }, 'serializable');
     if (!result.ok) {
@@ -51,7 +68,7 @@ test('concurrent transactions: the committed history is conflict-serializable', 
 });
 
 test('concurrent transactions: every transaction finishes, so no request waits forever once the holders finish (deadlocks broken, queues served)', async () => {
-  await eachScenario('workload-liveness', (outcome, scenario, i) => {
+  await eachScenario((outcome, scenario, i) => {
     check(
       outcome.stuck.length === 0,
       () => `in random scenario ${i}, ${outcome.stuck[0]}; expected every request to be granted once the transactions ahead of it finish, or its transaction aborted by a DeadlockError if it is on a cycle`,
