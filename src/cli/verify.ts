@@ -66,6 +66,9 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const { ws, exercise, file } = await resolveTarget('verify', id, options.file, globals);
   const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
   if (refused) throw usageError(refused);
+  if (options.faults !== undefined && options.seed === undefined) {
+    throw usageError(`--faults replays the shrunk run of a failing check: give the --seed it printed too, e.g. ${CMD} verify ${exercise.id} --seed 1234 --faults ${options.faults}`);
+  }
   // Beside the hidden tests, never before them: its report comes after the verdict.
   const typeCheck = startTypeCheck(file, shown(file));
   // Where the hidden run saves its failing simulated run (learn-ds explain): the environment reaches every runner.

@@ -1,5 +1,6 @@
 // End to end: `learn-ds verify` on a mutant whose nemesis check fails shows the shrunk schedule as a
 // numbered story, and the replay command it prints (--seed … --faults …) reproduces exactly that run.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { learnDs, repoRoot, tempDir } from '../support/cli.ts';
@@ -51,3 +52,14 @@ test(`verify ${ID} on its ${MUTANT} mutant: a few faults of many, told as a stor
   expect(replayed.story).toEqual(story);
   expect(replayed.rest).toBe(shrunkRun(detail).rest);
 }, 300_000); // two cold runs of a simulated suite, on a machine that may be busy
+
+test('--faults is a plan as a check prints it, and comes with the --seed it was printed with', async () => {
+  const file = join(tempDir(), 'mine.ts');
+  writeFileSync(file, 'export {};\n');
+  const noSeed = await learnDs(tempDir(), ['verify', ID, '--faults', '2,5@k3f', '--file', file]);
+  expect(noSeed.exitCode).toBe(2);
+  expect(noSeed.stderr).toContain('--faults replays the shrunk run of a failing check: give the --seed it printed too, e.g. npx learn-ds verify crdts --seed 1234 --faults 2,5@k3f');
+  const bad = await learnDs(tempDir(), ['verify', ID, '--seed', '3', '--faults', '2;5']);
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr).toContain('the faults are a plan as a failing check prints it, e.g. --faults 2,5@k3f');
+});
