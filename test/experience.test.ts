@@ -102,6 +102,9 @@ describe('list filters', () => {
     expect(partNamed('RES')).toEqual({ part: 'Resiliency' });
     expect(partNamed('co')).toEqual({ candidates: ['Communication', 'Coordination'] });
     expect(partNamed('nope')).toMatchObject({ candidates: expect.arrayContaining(['Scalability']) });
+    // A typo is not taken for a part, but suggested.
+    expect(partNamed('resilency')).toEqual({ candidates: ['Resiliency'] });
+    expect(partNamed('Scalabilty')).toEqual({ candidates: ['Scalability'] });
   });
 
   test('part, chapter and todo combine', () => {

@@ -1,4 +1,5 @@
 /** Which exercises `list` shows: by part of the book, by chapter, only those not yet passed. Pure. */
+import leven from 'leven';
 import type { Exercise } from './catalog.ts';
 import { PARTS, type Part } from './chapters.ts';
 
@@ -11,14 +12,18 @@ export interface ExerciseFilter {
 
 /**
  * The part a learner's word names: case-insensitive, a prefix is enough when only one part starts
- * with it. Otherwise the parts it could mean (none: every part).
+ * with it. Otherwise the parts it could mean: those it starts, or else those it misspells (two
+ * letters off at most; "resilency"), or else every part.
  */
 export function partNamed(input: string): { part: Part } | { candidates: readonly Part[] } {
   const word = input.trim().toLowerCase();
   const exact = PARTS.find((p) => p.toLowerCase() === word);
   if (exact) return { part: exact };
   const matches = word ? PARTS.filter((p) => p.toLowerCase().startsWith(word)) : [];
-  return matches.length === 1 ? { part: matches[0]! } : { candidates: matches.length ? matches : PARTS };
+  if (matches.length === 1) return { part: matches[0]! };
+  if (matches.length > 1) return { candidates: matches };
+  const typos = word ? PARTS.filter((p) => leven(word, p.toLowerCase()) <= 2) : [];
+  return { candidates: typos.length ? typos : PARTS };
 }
 
 export function filterExercises(exercises: readonly Exercise[], filter: ExerciseFilter, isPassed: (id: string) => boolean): Exercise[] {
