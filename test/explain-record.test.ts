@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { faultPeriods } from '../src/sim/fault-periods.ts';
 import { Simulation, SimulationViolation } from '../src/sim/index.ts';
 import { ENV } from '../src/verify/protocol.ts';
-import { buildRecord, recordFailedRun } from '../src/verify/harness/record.ts';
+import { MAX_EVENTS, buildRecord, recordFailedRun } from '../src/verify/harness/record.ts';
 import { readRecord, type RunRecord } from '../src/report/explain/run-record.ts';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { mutantSource } from '../src/dev/mutants.ts';
@@ -79,6 +79,23 @@ test("bursts of message loss, which leave no trace event, come from the simulati
     { kind: 'loss', nodes: ['n1', 'n2'], from: 10, to: 30, label: '50% of messages lost' },
     { kind: 'loss', nodes: ['n1', 'n2'], from: 40, to: null, label: '25% of messages lost' },
   ]);
+});
+
+test('a long run keeps its last MAX_EVENTS events before the violation, numbered as in the whole trace, and says how many were left out', () => {
+  const sim = new Simulation({
+    seed: 1, nodes: 2, network: { latency: () => 0.5 },
+    factory: (ctx) => {
+      if (ctx.id === 'n1') ctx.setTimer(1, function tick() { ctx.send('n2', { type: 'tick' }); ctx.setTimer(1, tick); });
+      return { receive() {} };
+    },
+  });
+  sim.runFor(MAX_EVENTS / 2 + 100);
+  const error = new SimulationViolation('v', sim.now, 1);
+  const record = buildRecord({ error, message: 'v', seed: 1, sim }, 'long');
+  expect(record.events).toHaveLength(MAX_EVENTS);
+  expect(record.omittedEvents).toBe(sim.trace.length - MAX_EVENTS);
+  expect(record.events[0]!.i).toBe(record.omittedEvents);
+  expect(record.events.at(-1)).toMatchObject({ i: sim.trace.length - 1, t: sim.trace.at(-1)!.t });
 });
 
 describe('saving it (in the hidden run)', () => {

@@ -20,10 +20,10 @@ import {
   type RecordedEvent, type RecordedLinearizability, type RecordedOp, type RunRecord,
 } from '../../report/explain/run-record.ts';
 
-/** The trace kept: the last events before the violation (a file of a few MB at most). */
-export const MAX_EVENTS = 20_000;
-/** Search steps for the history's check when recording (the check itself already ran). */
-const RECORD_STEPS = 1_000_000;
+/** The trace kept: the last events before the violation (a file of 1–2 MB at most, written in tens of ms). */
+export const MAX_EVENTS = 10_000;
+/** Search steps for the history's check when recording (the check itself already ran): tens of ms at most. */
+const RECORD_STEPS = 200_000;
 
 export interface FailedRun {
   error: unknown;
