@@ -168,14 +168,15 @@ describe('learn-ds verify records a failing simulated run', () => {
     const exercise = loadCatalog().byId.get('quorum-kv')!;
     const mutant = join(dir, 'mutant.ts');
     writeFileSync(mutant, mutantSource(exercise, join(exercise.dir, 'mutants', 'no-write-back.patch')));
-    const verify = await learnDs(dir, ['verify', 'quorum-kv', '--file', mutant, '--seed', '7', '--json', '--no-daemon'], { LEARN_DS_AUTHOR: '1' });
+    const verify = await learnDs(dir, ['verify', 'quorum-kv', '--file', mutant, '--seed', '7', '--no-daemon'], { LEARN_DS_AUTHOR: '1' });
     expect(verify.exitCode).toBe(1);
-    const failed = (JSON.parse(verify.stdout) as { checks: Array<{ name: string; passed: boolean; message: string }> }).checks.filter((c) => !c.passed);
     const read = await readRecord(join(dir, 'learn-ds', '.learn-ds', 'failures', 'quorum-kv.json'));
     expect(read.ok).toBe(true);
     const { record } = read as { record: RunRecord };
-    expect(record.check).toBe(failed[0]!.name);
-    expect(failed[0]!.message).toContain(record.message);
+    // The first failing check of the verdict is the one recorded, and the verdict says how to open it.
+    const firstFailed = /^ +✗ (.+)$/m.exec(verify.stdout)![1]!;
+    expect(record.check).toBe(firstFailed);
+    expect(verify.stdout).toContain('Step through the failing simulated run: npx learn-ds explain quorum-kv (add --html for a page).');
     expect(record).toMatchObject({ exercise: 'quorum-kv', suiteSeed: 7, clients: ['c1'] });
     expect(record.events.length).toBeGreaterThan(5);
     expect(record.history!.ops.length).toBeGreaterThan(0);
@@ -183,5 +184,10 @@ describe('learn-ds verify records a failing simulated run', () => {
     expect(summary.exitCode).toBe(0);
     expect(summary.stdout).toContain(record.check);
     expect(summary.stdout).toContain('the last events before the violation');
-  }, 120_000);
+    // A run that records nothing (a file that does not even load) says nothing of explain.
+    writeFileSync(mutant, 'export const nothing = 1;\n');
+    const broken = await learnDs(dir, ['verify', 'quorum-kv', '--file', mutant, '--no-daemon'], { LEARN_DS_AUTHOR: '1' });
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stdout).not.toContain('explain');
+  }, 180_000);
 });

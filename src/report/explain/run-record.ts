@@ -4,6 +4,7 @@
  * workspace, `.learn-ds/failures/<exercise>.json`. Times are true (simulated) ms; a time that never
  * came (no reply, a pause without end) is null.
  */
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -99,6 +100,16 @@ export function recordFile(dir: string, exercise: string): string {
  */
 export function isFailuresDir(dir: string): boolean {
   return basename(dir) === FAILURES_DIR && basename(dirname(dir)) === '.learn-ds';
+}
+
+/** Was `file` written at or after `since` (ms since the epoch)? A run of this verify recorded it. */
+export function recordedSince(file: string, since: number): boolean {
+  try {
+    // File times may be coarser than Date.now(): a second of slack, far below two runs' distance.
+    return statSync(file).mtimeMs >= since - 1000;
+  } catch {
+    return false;
+  }
 }
 
 export type ReadResult = { ok: true; record: RunRecord } | { ok: false; reason: 'missing' | 'unreadable'; detail: string };
