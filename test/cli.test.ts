@@ -350,6 +350,23 @@ describe('friendly at every step', () => {
     expect((await learnDs(dir, ['hint'])).stdout).toMatch(/npx learn-ds hint` again|That was the last hint/);
   });
 
+  test('verify of a folder, an empty or a binary file is a usage error like a missing file: exit 2, no run, no seed, nothing recorded', async () => {
+    const scratch = tempDir();
+    const empty = join(scratch, 'empty.ts');
+    const binary = join(scratch, 'binary.ts');
+    writeFileSync(empty, '  \n');
+    writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]));
+    const progressFile = join(dir, 'learn-ds', '.learn-ds', 'progress.json');
+    const before = readFileSync(progressFile, 'utf8');
+    for (const [file, what] of [[empty, 'is empty'], [scratch, 'is not a file'], [binary, 'is a binary file']] as const) {
+      const r = await learnDs(dir, ['verify', first!.id, '--file', file]);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toContain(what);
+      expect(r.stdout + r.stderr).not.toMatch(/seed/);
+    }
+    expect(readFileSync(progressFile, 'utf8')).toBe(before);
+  });
+
   test('a hint alone does not mark an exercise started: no file of it is in the workspace', async () => {
     const last = catalog.exercises.at(-1)!;
     expect((await learnDs(dir, ['hint', last.id])).exitCode).toBe(0);

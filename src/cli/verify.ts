@@ -66,6 +66,14 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const { ws, exercise, file } = await resolveTarget('verify', id, options.file, globals);
   const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
   if (refused) throw usageError(refused);
+  // A folder, or an empty or binary file, is no attempt at all: a usage error like a missing file,
+  // with no run, no seed to replay and nothing recorded.
+  const unusable = await (await import('../verify/preflight.ts')).unusableFile(file, shown(file));
+  if (unusable) {
+    throw usageError(options.file === undefined
+      ? `${unusable}: your solution goes there (\`${CMD} reset ${exercise.id}\` puts the starter back).`
+      : `${unusable}: give --file the TypeScript file of your solution.`);
+  }
   if (options.faults !== undefined && options.seed === undefined) {
     throw usageError(`--faults replays the shrunk run of a failing check: give the --seed it printed too, e.g. ${CMD} verify ${exercise.id} --seed 1234 --faults ${options.faults}`);
   }

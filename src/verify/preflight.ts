@@ -16,7 +16,11 @@ export type PreflightProblem =
 /** Larger than any exercise needs; protects the verifier from a file that is not source code. */
 const MAX_BYTES = 2_000_000;
 
-export async function preflight(file: string, shownAs = file): Promise<PreflightProblem | null> {
+export function preflight(file: string, shownAs = file): Promise<PreflightProblem | null> {
+  return preflightFile(file, shownAs, true);
+}
+
+async function preflightFile(file: string, shownAs: string, parse: boolean): Promise<PreflightProblem | null> {
   let size: number;
   try {
     const info = await stat(file);
@@ -27,14 +31,24 @@ export async function preflight(file: string, shownAs = file): Promise<Preflight
   }
   if (size > MAX_BYTES) return { kind: 'binary', message: `${shownAs} is ${size} bytes: too large to be an exercise file` };
   const bytes = await readFile(file);
-  return checkSource(bytes, shownAs);
+  return checkSource(bytes, shownAs, parse);
+}
+
+/**
+ * Why a file cannot be an exercise file at all (a folder, an empty, binary or huge file), without
+ * parsing it: `verify` answers these as usage errors, like a missing file, before any run.
+ */
+export async function unusableFile(file: string, shownAs = file): Promise<string | undefined> {
+  const problem = await preflightFile(file, shownAs, false);
+  return problem && problem.kind !== 'syntax' && problem.kind !== 'missing' ? problem.message : undefined;
 }
 
 /** The pure part of preflight: judges a file's bytes. */
-export async function checkSource(bytes: Uint8Array, shownAs: string): Promise<PreflightProblem | null> {
+export async function checkSource(bytes: Uint8Array, shownAs: string, parse = true): Promise<PreflightProblem | null> {
   if (bytes.includes(0)) return { kind: 'binary', message: `${shownAs} is a binary file, not TypeScript source` };
   const source = new TextDecoder('utf-8').decode(bytes);
   if (source.trim() === '') return { kind: 'empty', message: `${shownAs} is empty` };
+  if (!parse) return null;
   try {
     await transform(source, { loader: 'ts', sourcefile: shownAs, format: 'esm', logLevel: 'silent' });
     return null;
