@@ -93,6 +93,6 @@ export function register(program: Command, globals: () => GlobalOptions): void {
     .option('--html', 'write the run as one page (offline) and open it in your browser, or print its path')
     .option('--no-open', 'with --html: only write the page')
     .description("step through the last failing simulated run of an exercise: events, faults, messages in flight, your nodes' ctx.log notes")
-    .addHelpText('after', `\nKeys: ←/→ step, g/G first/last, v the violation, [/] faults, n or 1-9 one node, t timers, q quit.\n\nExamples:\n  $ ${CMD} explain\n  $ ${CMD} explain quorum-kv --html`)
+    .addHelpText('after', `\nKeys: ←/→ step, g/G first/last, v the violation, [/] faults, n or 1-9 one node, t timers, x the answer no valid order explains, q quit.\n\nExamples:\n  $ ${CMD} explain\n  $ ${CMD} explain quorum-kv --html`)
     .action((id: string | undefined, options: ExplainOptions) => runExplain(id, options, globals()));
 }
