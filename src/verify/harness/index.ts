@@ -7,6 +7,7 @@ export { holds, type HoldsOptions } from './property.ts';
 export { show } from './show.ts';
 export { simulate, checkScenario, explainScenarioFailure, SCENARIOS_ENV, type ScenarioOptions } from './simulate.ts';
 export { demo } from './demo.ts';
+export { costLine, isWasteful, type CostOptions } from './cost.ts';
 export { figure, withinLimit, type FigureOptions } from './figures.ts';
 export { sometimes, SuiteBug } from './sometimes.ts';
 export { expectProgress, ProgressFailure, type ProgressOptions } from './progress.ts';
