@@ -10,7 +10,9 @@ import { readRecord, type RunRecord } from '../src/report/explain/run-record.ts'
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { mutantSource } from '../src/dev/mutants.ts';
 import { failingRun } from './explain-fixture.ts';
-import { learnDs, tempDir } from './support/cli.ts';
+import { execa } from 'execa';
+import { chapterSlug } from '../src/catalog/chapters.ts';
+import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 
 describe('fault periods read back from a trace', () => {
   test('partitions to their heal (one-way cuts together), pauses extended by a longer one, a crash ending a pause and starting down time', () => {
@@ -189,5 +191,26 @@ describe('learn-ds verify records a failing simulated run', () => {
     const broken = await learnDs(dir, ['verify', 'quorum-kv', '--file', mutant, '--no-daemon'], { LEARN_DS_AUTHOR: '1' });
     expect(broken.exitCode).toBe(1);
     expect(broken.stdout).not.toContain('explain');
+  }, 180_000);
+
+  test('watch records too: a save of a failing file, verified by the warm verifier, leaves its failing run for explain', async () => {
+    const dir = tempDir();
+    expect((await learnDs(dir, ['start', 'quorum-kv'])).exitCode).toBe(0);
+    const exercise = loadCatalog().byId.get('quorum-kv')!;
+    const file = join(dir, 'learn-ds', chapterSlug(exercise.chapterInfo), exercise.file);
+    writeFileSync(file, mutantSource(exercise, join(exercise.dir, 'mutants', 'no-write-back.patch')));
+    const record = join(dir, 'learn-ds', '.learn-ds', 'failures', 'quorum-kv.json');
+    // Without a terminal, watch verifies each save (and the file as it is when it starts) until stopped.
+    const watch = execa(process.execPath, [join(repoRoot, 'bin', 'learn-ds.js'), 'watch', 'quorum-kv'], {
+      cwd: dir, reject: false, stdin: 'ignore', env: { NO_COLOR: '1', LEARN_DS_WORKSPACE: '', LEARN_DS_AUTHOR: '1' },
+    });
+    try {
+      await expect.poll(() => existsSync(record), { timeout: 150_000, interval: 250 }).toBe(true);
+    } finally {
+      watch.kill('SIGTERM');
+      await watch;
+    }
+    const read = await readRecord(record);
+    expect(read.ok && read.record.exercise).toBe('quorum-kv');
   }, 180_000);
 });

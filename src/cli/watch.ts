@@ -11,6 +11,9 @@ import { CMD, catalog, print, resolveExercise, shown, usageError, workspaceAndPr
 import { markdownHints, renderHints } from './hint.ts';
 import { trySave } from './save.ts';
 import { renderedStatement } from './statement.ts';
+import { dirname } from 'node:path';
+import { ENV } from '../verify/protocol.ts';
+import { failuresDir } from '../report/explain/run-record.ts';
 
 export interface WatchOptions {
   timeout?: number;
@@ -26,6 +29,8 @@ export async function runWatch(id: string | undefined, options: WatchOptions, gl
   const { ws, progress } = await workspaceAndProgress(globals);
   const exercise = resolveExercise(id, progress);
   const file = learnerFile(ws, exercise);
+  // Its runs save their failing simulated run for `learn-ds explain`, as verify's do (the warm verifier inherits this).
+  process.env[ENV.failures] = failuresDir(dirname(ws.progressFile));
   if (!existsSync(file)) throw missingFile(exercise.id, file, progress, ', then watch it');
   const [{ WatchSession }, { openTerminal }, render] = await Promise.all([import('../watch/session.ts'), import('../watch/terminal.ts'), markdownHints()]);
   const terminal = openTerminal();
