@@ -46,7 +46,8 @@ export class TestBroker {
   readonly queue: AccountEvent[] = [];
   /** The next publish is refused (rejects, stores nothing). */
   refuseNext = false;
-  refused = 0;
+  /** The ids of the events whose publish was refused, in order. */
+  readonly refused: string[] = [];
   private inFlight = 0;
 
   constructor(private readonly world: World) {}
@@ -58,7 +59,7 @@ export class TestBroker {
         incarnation.alive();
         if (this.refuseNext) {
           this.refuseNext = false;
-          this.refused++;
+          this.refused.push(typeof event === 'object' && event !== null ? String(event.eventId) : String(event));
           throw new Error('broker unavailable: the publish was refused (nothing stored)');
         }
         const copy = snapshot(event);
