@@ -52,7 +52,8 @@ describe.skipIf(skip)(title, () => {
     const first = await term.waitFor('event 13 of 13 at 60.0 ms · the violation', 60_000);
     expect(first).toContain('learn-ds explain quorum-kv · scenario seed 42');
     expect(first).toContain('now: n3 → c2: read_ok inReplyTo=1 value=null');
-    expect(first).toMatch(/←\/→ step .*q quit/);
+    expect(first).toMatch(/←\/→ step .* v violation .* x unplaced op/);
+    expect(first).toMatch(/n\/1-5 node: all .* q quit/);
     expect(first).toMatch(/^▶ +60\.0 ms .*read_ok inReplyTo=1 value=null/m);
 
     term.keys('Left');
