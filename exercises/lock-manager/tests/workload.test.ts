@@ -13,6 +13,7 @@ interface Run {
 }
 
 let runs: Promise<Run[]> | undefined;
+let finished = false;
 
 /** The random scenarios, run once and judged by each check of this file in turn. */
 function allRuns(): Promise<Run[]> {
@@ -24,6 +25,7 @@ function allRuns(): Promise<Run[]> {
       const scenario = randomScenario(random);
       out.push({ scenario, outcome: await runScenario(scenario, random) });
     }
+    finished = true;
     return out;
   })();
   return runs;
@@ -31,6 +33,8 @@ function allRuns(): Promise<Run[]> {
 
 /** Judges the random scenarios in order, failing at the first that `judge` fails. */
 async function eachScenario(judge: (outcome: Outcome, scenario: Scenario, index: number) => void): Promise<void> {
+  // A check that ran out of time leaves the scenarios running, on a clock that is gone.
+  if (runs !== undefined && !finished) fail('the random scenarios were still running when the first concurrent check ran out of time: see that check');
   const all = await allRuns();
   all.forEach(({ scenario, outcome }, i) => judge(outcome, scenario, i + 1));
 }
@@ -79,6 +83,17 @@ test('concurrent transactions: every transaction finishes, so no request waits f
       outcome.commits === scenario.plans.length,
       () => `in random scenario ${i}, ${outcome.commits} of ${scenario.plans.length} transactions committed; expected all of them (each tries again after a DeadlockError)`,
       detail(outcome, scenario),
+    );
+  });
+});
+
+test('concurrent transactions: every grant and every abort is the one the rules call for, when they call for it', async () => {
+  await eachScenario((outcome, scenario, i) => {
+    noErrors(outcome, scenario, i);
+    check(
+      outcome.divergence === undefined,
+      () => `in random scenario ${i}, ${outcome.divergence}`,
+      detail({ ...outcome, events: outcome.events.slice(0, outcome.divergedAfter) }, scenario),
     );
   });
 });

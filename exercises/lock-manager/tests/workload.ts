@@ -7,6 +7,7 @@ import { LockManager, type LockMode } from 'learn-ds/subject/lock-manager';
 import { idShapes, KEYS, shuffled } from './ids.ts';
 import { isDeadlockError } from './script.ts';
 import type { Transaction, TxnOp } from 'learn-ds/sim';
+import { LockModel, type ModelRequest } from './model.ts';
 
 export interface Plan {
   readonly id: string;
@@ -32,6 +33,10 @@ export interface Outcome {
   readonly aborts: number;
   /** What happened, in order, for a failure's detail. */
   readonly events: string[];
+  /** The first grant or abort that differs from the statement's rules (a model fed the same calls). */
+  readonly divergence: string | undefined;
+  /** How many events had happened at the divergence. */
+  readonly divergedAfter: number;
 }
 
 /** Gives up on a transaction aborted this many times in a row (a correct manager never gets close). */
@@ -80,10 +85,44 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
   const suspects: Array<{ turn: number; holder: string; text: string }> = [];
   const abortedAt = new Map<string, number[]>();
 
+  // The rules' model, fed the same calls; each tracked request remembers the turn the model decided it.
+  const model = new LockModel();
+  const tracked: Array<{ call: string; expected: ModelRequest; decidedAt?: number; observed: boolean }> = [];
+  let divergence: string | undefined;
+  let divergedAfter = 0;
+  const diverge = (text: string) => {
+    if (divergence !== undefined) return;
+    divergence = text;
+    divergedAfter = events.length;
+  };
+  const noteDecisions = () => {
+    for (const t of tracked) if (t.decidedAt === undefined && t.expected.status !== 'waiting') t.decidedAt = turn;
+  };
+  const checkOverdue = () => {
+    for (const t of tracked) {
+      if (!t.observed && t.decidedAt !== undefined && t.decidedAt < turn) {
+        diverge(`${t.call} was still waiting, but by the rules it was ${t.expected.status === 'granted' ? 'granted' : 'aborted with a DeadlockError'} earlier: ${t.expected.why}`);
+        t.observed = true;
+      }
+    }
+  };
+  const observe = (entry: (typeof tracked)[number], status: 'granted' | 'aborted') => {
+    entry.observed = true;
+    if (divergence !== undefined) return;
+    if (entry.expected.status === 'waiting') {
+      diverge(`${entry.call} was ${status === 'granted' ? 'granted' : 'rejected with a DeadlockError'}, but by the rules it should still wait`);
+    } else if (entry.expected.status !== status) {
+      diverge(`${entry.call} was ${status === 'granted' ? 'granted' : 'rejected with a DeadlockError'}, but by the rules it was ${entry.expected.status === 'granted' ? 'granted' : 'aborted'}: ${entry.expected.why}`);
+    } else if (entry.decidedAt !== turn) {
+      diverge(`${entry.call} was ${status} later than the rules say: they decide it during the call that makes it possible, with no time passing (${entry.expected.why})`);
+    }
+  };
+
   const sleep = (ms: number) =>
     new Promise<void>((resolve) =>
       setTimeout(() => {
         turn++; // one timer's callbacks and the promise callbacks they trigger form one turn
+        checkOverdue();
         resolve();
       }, ms),
     );
@@ -121,7 +160,16 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
           const mode: LockMode = op.kind === 'read' ? 'shared' : 'exclusive';
           note(`acquire(${show(plan.id)}, ${show(op.key)}, ${show(mode)})`);
           waiting.set(plan.id, { key: op.key, mode });
-          await manager.acquire(plan.id, op.key, mode);
+          const entry = { call: `acquire(${show(plan.id)}, ${show(op.key)}, ${show(mode)})`, expected: model.acquire(plan.id, op.key, mode), observed: false };
+          tracked.push(entry);
+          noteDecisions();
+          try {
+            await manager.acquire(plan.id, op.key, mode);
+          } catch (error) {
+            if (isDeadlockError(error)) observe(entry, 'aborted');
+            throw error;
+          }
+          observe(entry, 'granted');
           waiting.delete(plan.id);
           note(`  ${show(plan.id)} granted ${mode} on ${show(op.key)}`);
           granted(plan.id, op.key, mode);
@@ -140,6 +188,8 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
         note(`${show(plan.id)} commits: releaseAll(${show(plan.id)})`);
         dropLocks(plan.id);
         manager.releaseAll(plan.id);
+        model.releaseAll(plan.id);
+        noteDecisions();
         return;
       } catch (error) {
         waiting.delete(plan.id);
@@ -155,7 +205,11 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
         dropLocks(plan.id);
         // The application's own clean-up comes later, or not at all: the manager has already released.
         await pause();
-        if (random() < 0.5) manager.releaseAll(plan.id);
+        if (random() < 0.5) {
+          manager.releaseAll(plan.id);
+          model.releaseAll(plan.id);
+          noteDecisions();
+        }
         await pause();
       }
     }
@@ -178,10 +232,11 @@ export async function runScenario(scenario: Scenario, random: () => number): Pro
   } else if (done.status === 'rejected') {
     errors.push(`a transaction failed: ${describeThrown(done.reason)}`);
   }
+  checkOverdue();
   for (const s of suspects) {
     if (!(abortedAt.get(s.holder) ?? []).includes(s.turn)) conflicts.push(s.text);
   }
-  return { history, commits, conflicts, stuck, errors, aborts, events };
+  return { history, commits, conflicts, stuck, errors, aborts, events, divergence, divergedAfter };
 }
 
 /** The scenario as a reader would write it. */
