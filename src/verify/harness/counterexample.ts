@@ -96,9 +96,12 @@ export function findCounterexample(first: ScenarioRun, plan: ReadonlySet<number>
     steps.map((s) => s.index),
     (subset) => {
       const candidate = run(new Set(subset));
-      const same = candidate.failed && failureSignature(candidate.error) === signature;
-      if (same && (best === undefined || subset.length < best.keep.length)) best = { keep: [...subset], run: candidate };
-      return same;
+      if (!candidate.failed || failureSignature(candidate.error) !== signature) return false;
+      // Faults the run never reached (it failed before they came) are not needed: dropped at once.
+      const reached = new Set(candidate.sim?.faults.active().map((s) => s.index));
+      const needed = subset.filter((index) => reached.has(index));
+      if (best === undefined || needed.length < best.keep.length) best = { keep: needed, run: candidate };
+      return needed;
     },
     () => cpuMs() - start > budgetMs || performance.now() > deadline,
   );

@@ -10,19 +10,20 @@ import type { TraceEvent } from '../../sim/types.ts';
 /**
  * ddmin: a smallest subset of `items` (1-minimal: dropping any one item more makes `fails` false)
  * for which `fails` holds, given that it holds for all of `items`. The empty set is tried first
- * (a failure that needs no fault at all). Stops early when `outOfBudget()` says so, returning the
- * smallest failing subset found so far. Results are cached by subset, so no subset runs twice.
+ * (a failure that needs no fault at all). `fails` may answer with a part of the subset that fails
+ * just as well (the faults a run reached before it failed), which is kept instead. Stops early
+ * when `outOfBudget()` says so, returning the smallest failing subset found so far. Results are
+ * cached by subset, so no subset runs twice.
  */
-export function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => boolean, outOfBudget: () => boolean = () => false): T[] {
-  const cache = new Map<string, boolean>();
+export function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => boolean | readonly T[], outOfBudget: () => boolean = () => false): T[] {
+  const cache = new Map<string, T[] | undefined>();
   const key = (subset: readonly T[]) => subset.map((x) => items.indexOf(x)).join(',');
-  const test = (subset: readonly T[]): boolean => {
+  const test = (subset: readonly T[]): T[] | undefined => {
     const k = key(subset);
-    let result = cache.get(k);
-    if (result === undefined) {
-      result = fails(subset);
-      cache.set(k, result);
-    }
+    if (cache.has(k)) return cache.get(k);
+    const answer = fails(subset);
+    const result = answer === true ? [...subset] : answer === false ? undefined : subset.filter((x) => answer.includes(x));
+    cache.set(k, result);
     return result;
   };
   let current = [...items];
@@ -34,8 +35,9 @@ export function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => b
     let reduced = false;
     for (const chunk of chunks) {
       if (outOfBudget()) return current;
-      if (test(chunk)) {
-        current = chunk;
+      const kept = test(chunk);
+      if (kept) {
+        current = kept;
         n = 2;
         reduced = true;
         break;
@@ -44,9 +46,9 @@ export function ddmin<T>(items: readonly T[], fails: (subset: readonly T[]) => b
     if (!reduced && n > 2) {
       for (let i = 0; i < chunks.length; i++) {
         if (outOfBudget()) return current;
-        const complement = chunks.filter((_, j) => j !== i).flat();
-        if (test(complement)) {
-          current = complement;
+        const kept = test(chunks.filter((_, j) => j !== i).flat());
+        if (kept) {
+          current = kept;
           n = Math.max(n - 1, 2);
           reduced = true;
           break;
