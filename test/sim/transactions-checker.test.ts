@@ -74,6 +74,18 @@ describe('anomalies forbidden under both isolation levels', () => {
     }
   });
 
+  test('G1c through a write-write and a write-read edge (Elle: T1 wrote x before T2 did, and read T2\'s y)', () => {
+    const history = { transactions: [T(1, w('x', 1), r('y', 2)), T(2, w('x', 2), w('y', 2))], versionOrder: { x: [1, 2], y: [2] } };
+    for (const isolation of both) {
+      const result = failure(history, isolation);
+      expect(result.anomaly).toBe('G1c');
+      expect(result.cycle.map((e) => e.kind).sort()).toEqual(['wr', 'ww']);
+      expect(result.story).toContain('T1 wrote x=1; T2 overwrote it with x=2');
+      expect(result.story).toContain('T1 read y=2 written by T2');
+      expect(result.story).toContain(isolation === 'serializable' ? 'which serializability forbids' : 'which snapshot isolation forbids');
+    }
+  });
+
   test('lost update (Berenson P4: r1(x=0) r2(x=0) w1(x=1) w2(x=2) c1 c2)', () => {
     const history = { transactions: [T(1, r('x', 0), w('x', 1)), T(2, r('x', 0), w('x', 2))], initialValue: 0 };
     for (const isolation of both) {
