@@ -114,17 +114,12 @@ export function buildRecord(run: FailedRun, exercise: string): RunRecord {
   };
 }
 
-/** The part of a simulation's fault schedule (src/sim/schedule.ts) read here: its loss bursts. */
-interface ScheduleView {
-  faults?: { steps?: ReadonlyArray<{ at: number; suppressed: boolean; parts: ReadonlyArray<{ kind: string; to?: number; inEffectBefore?: number; end?: number }> }> };
-}
-
-/** Bursts of message loss, which leave no event in the trace: from the fault schedule, when the simulation keeps one. */
+/** Bursts of message loss, which leave no event in the trace: from the simulation's fault schedule (src/sim/schedule.ts). */
 function lossBursts(sim: Simulation<any, any>, nodes: string[]): RunRecord['faults'] {
-  const steps = (sim as unknown as ScheduleView).faults?.steps ?? [];
-  return steps.flatMap((step) => step.suppressed ? [] : step.parts
-    .filter((p) => p.kind === 'loss' && typeof p.to === 'number' && p.to > (p.inEffectBefore ?? 0))
-    .map((p) => ({ kind: 'loss' as const, nodes: [...nodes], from: step.at, to: p.end ?? null, label: `${Math.round(p.to! * 100)}% of messages lost` })));
+  return sim.faults.steps.flatMap((step) => step.suppressed ? [] : step.parts.flatMap((p) =>
+    p.kind === 'loss' && p.to > p.inEffectBefore
+      ? [{ kind: 'loss' as const, nodes: [...nodes], from: step.at, to: p.end ?? null, label: `${Math.round(p.to * 100)}% of messages lost` }]
+      : []));
 }
 
 /**
