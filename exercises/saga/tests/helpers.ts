@@ -310,6 +310,9 @@ export function world(opts: {
     if (outcome !== 'completed' && outcome !== 'compensated') {
       return problem(`the orchestrator sent finished for saga ${show(s.id)} with outcome ${show(outcome)}; expected 'completed' or 'compensated'`, orchestrator(), `outcome ${show(outcome)}`);
     }
+    if (to !== s.client) {
+      return problem(`the orchestrator sent finished for saga ${show(s.id)} to ${to}, but ${s.client} started it: the outcome goes to the client that sent 'start'`, orchestrator(), `finished to ${to}`);
+    }
     if (s.outcome !== undefined && s.outcome !== outcome) {
       return problem(`the orchestrator told the client saga ${show(s.id)} finished ${outcome}, after it had said ${s.outcome}`, orchestrator(), `${s.id} both outcomes`);
     }
