@@ -8,7 +8,7 @@ import type { Action, Scenario } from './scenario.ts';
 import { World, type CrashPlan, type Role, type StepRecord } from './world.ts';
 
 /** The rules a run is judged by, in the order a failure is reported. */
-export type Rule = 'command' | 'failed-call' | 'rolled-back' | 'content' | 'never-published' | 'order' | 'partial-effect' | 'exactly-once';
+export type Rule = 'command' | 'failed-call' | 'rolled-back' | 'content' | 'never-published' | 'order' | 'partial-effect' | 'exactly-once' | 'command-publishes';
 
 export interface Violation {
   rule: Rule;
@@ -45,7 +45,7 @@ export interface Statement {
   entries: number;
 }
 
-const RULE_ORDER: Rule[] = ['command', 'failed-call', 'rolled-back', 'content', 'never-published', 'order', 'partial-effect', 'exactly-once'];
+const RULE_ORDER: Rule[] = ['command', 'failed-call', 'rolled-back', 'content', 'never-published', 'order', 'partial-effect', 'exactly-once', 'command-publishes'];
 const CATCH_UP_RELAYS = 3;
 /** How long a call may stay pending, in real time, before it is said never to settle. */
 const HUNG_AFTER_MS = 2_000;
@@ -341,6 +341,13 @@ class Run {
         });
       }
     }
+    const direct = log.find((p) => p.role === 'command');
+    if (direct) {
+      this.violations.push({
+        rule: 'command-publishes',
+        message: `${direct.action} published event ${show(direct.event.eventId)} itself: commands never publish, the relay does (a command's publish can announce a change that then rolls back, or overtake an earlier event of the account still waiting in the outbox)`,
+      });
+    }
     for (const [id, { event }] of this.committed) {
       if (firstAt.has(id)) continue;
       this.violations.push({
@@ -351,12 +358,12 @@ class Run {
     for (const [account, ids] of this.perAccount) {
       const published = ids.filter((id) => firstAt.has(id)).sort((p, q) => firstAt.get(p)! - firstAt.get(q)!);
       for (let i = 1; i < published.length; i++) {
-        const earlier = this.committed.get(published[i - 1]!)!;
-        const later = this.committed.get(published[i]!)!;
-        if (earlier.position > later.position) {
+        const out = this.committed.get(published[i - 1]!)!.event; // reached the broker first
+        const overtaken = this.committed.get(published[i]!)!.event;
+        if (this.committed.get(out.eventId)!.position > this.committed.get(overtaken.eventId)!.position) {
           this.violations.push({
             rule: 'order',
-            message: `account ${show(account)} (the aggregate): event ${show(later.event.eventId)} was published before ${show(earlier.event.eventId)}, though ${show(later.event.eventId)} committed first: out of order (the broker received ${show(published)}). ${this.crashStory()}`,
+            message: `account ${show(account)} (the aggregate): event ${show(out.eventId)} was published before ${show(overtaken.eventId)}, though ${show(overtaken.eventId)} committed first: out of order (the account's events first reached the broker as ${show(published)}; they committed as ${show(ids.filter((id) => firstAt.has(id)))}). ${this.crashStory()}`,
           });
           break;
         }

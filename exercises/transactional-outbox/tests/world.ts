@@ -38,6 +38,8 @@ export interface Publication {
   /** The step number of the publish (all roles). */
   step: number;
   action: string;
+  /** Who published: the relay, or (against the rules) a command. */
+  role: Role;
 }
 
 /** The broker: every publish that resolved is stored and queued for the consumer, in order of arrival. */
@@ -69,7 +71,7 @@ export class TestBroker {
         const turns = this.inFlight > 1 ? 0 : 4;
         for (let i = 0; i < turns; i++) await Promise.resolve();
         this.inFlight--;
-        this.log.push({ event: copy, step: this.world.steps.length + 1, action: this.world.action });
+        this.log.push({ event: copy, step: this.world.steps.length + 1, action: this.world.action, role: this.world.role });
         this.queue.push(copy);
         this.world.step(incarnation, `publish ${copy.eventId}`);
       },
