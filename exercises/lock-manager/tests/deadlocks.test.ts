@@ -3,22 +3,11 @@
 import { test } from 'vitest';
 import { check, show, streamFor, useVirtualTime } from 'learn-ds/harness';
 import type { LockMode } from 'learn-ds/subject/lock-manager';
-import { idShapes, shuffled } from './ids.ts';
+import { idShapes, pairs, shuffled } from './ids.ts';
 import { Script, type Tracked } from './script.ts';
 
 const S: LockMode = 'shared';
 const X: LockMode = 'exclusive';
-
-/** Two ids of each shape, in both age orders: [shape, older, younger]. */
-function pairs(label: string): Array<[string, string, string]> {
-  const random = streamFor(label);
-  const out: Array<[string, string, string]> = [];
-  for (const { shape, ids } of idShapes(random)) {
-    const [a, b] = shuffled(ids, random);
-    out.push([shape, a!, b!], [shape, b!, a!]);
-  }
-  return out;
-}
 
 function expectVictim(script: Script, r: Tracked, victim: string): void {
   script.expect(r, 'aborted', `${show(victim)} is the youngest transaction on the cycle`);
@@ -31,7 +20,7 @@ function expectVictim(script: Script, r: Tracked, victim: string): void {
 
 test('a cycle of two: the youngest transaction is aborted with a DeadlockError, whichever request closed the cycle, and the other is granted', async () => {
   useVirtualTime();
-  for (const [shape, older, younger] of pairs('cycle-2')) {
+  for (const [shape, older, younger] of pairs(streamFor('cycle-2'))) {
     for (const closer of [older, younger]) {
       for (const modes of [[X, X], [X, S], [S, X]] as const) {
         const script = new Script();
@@ -92,7 +81,7 @@ test('a cycle of three and a cycle of five: exactly one victim, the youngest, an
 
 test('upgrade deadlock: two shared holders both asking for exclusive form a cycle; the youngest of the two is aborted and the other upgrades', async () => {
   useVirtualTime();
-  for (const [shape, older, younger] of pairs('upgrade-deadlock')) {
+  for (const [shape, older, younger] of pairs(streamFor('upgrade-deadlock'))) {
     for (const firstAsker of [older, younger]) {
       const script = new Script();
       script.acquire(older, 'x', S);
@@ -109,7 +98,7 @@ test('upgrade deadlock: two shared holders both asking for exclusive form a cycl
     }
   }
   // Three holders: only the two upgrading are on the cycle, even though the third is the youngest.
-  for (const [shape, older, younger] of pairs('upgrade-three')) {
+  for (const [shape, older, younger] of pairs(streamFor('upgrade-three'))) {
     const third = `${older}·${younger}`;
     const script = new Script();
     script.acquire(older, 'x', S);
@@ -229,7 +218,7 @@ test('a request waiting behind another waiting request waits for it: a cycle thr
 
 test("an aborted request leaves its queue: requests behind it that can now be granted are granted", async () => {
   useVirtualTime();
-  for (const [shape, older, younger] of pairs('leaves-queue')) {
+  for (const [shape, older, younger] of pairs(streamFor('leaves-queue'))) {
     const reader = `${younger}+`;
     const script = new Script();
     script.acquire(older, 'x', S);
@@ -248,7 +237,7 @@ test("an aborted request leaves its queue: requests behind it that can now be gr
 
 test('age counts from a transaction\'s first acquire, not its latest one; an id used again after releaseAll or an abort starts a new, youngest transaction', async () => {
   useVirtualTime();
-  for (const [shape, older, younger] of pairs('age')) {
+  for (const [shape, older, younger] of pairs(streamFor('age'))) {
     // older keeps acquiring after younger started: it is still the older one.
     let script = new Script();
     script.acquire(older, 'x', X);

@@ -29,3 +29,18 @@ export function shuffled<T>(items: readonly T[], random: () => number): T[] {
   }
   return out;
 }
+
+/** Two ids of each shape, in both age orders: [shape, older, younger]. */
+export function pairs(random: () => number): Array<[string, string, string]> {
+  const out: Array<[string, string, string]> = [];
+  for (const { shape, ids } of idShapes(random)) {
+    const [a, b] = shuffled(ids, random);
+    out.push([shape, a!, b!], [shape, b!, a!]);
+  }
+  return out;
+}
+
+/** `n` ids of each shape, shuffled: their order is the order the transactions start in. */
+export function groups(random: () => number, n: number): Array<{ shape: string; ids: string[] }> {
+  return idShapes(random).map(({ shape, ids }) => ({ shape, ids: shuffled(ids, random).slice(0, n) }));
+}

@@ -3,32 +3,15 @@
 import { test } from 'vitest';
 import { advance, show, streamFor, useVirtualTime } from 'learn-ds/harness';
 import type { LockMode } from 'learn-ds/subject/lock-manager';
-import { idShapes, KEYS, shuffled } from './ids.ts';
+import { groups, KEYS, pairs } from './ids.ts';
 import { Script, type Tracked } from './script.ts';
 
 const S: LockMode = 'shared';
 const X: LockMode = 'exclusive';
 
-/** Two ids of each shape, in both age orders: [older, younger]. */
-function pairs(label: string): Array<[string, string, string]> {
-  const random = streamFor(label);
-  const out: Array<[string, string, string]> = [];
-  for (const { shape, ids } of idShapes(random)) {
-    const [a, b] = shuffled(ids, random);
-    out.push([shape, a!, b!], [shape, b!, a!]);
-  }
-  return out;
-}
-
-/** `n` ids of each shape, shuffled: their order is the order the transactions start in. */
-function groups(label: string, n: number): Array<{ shape: string; ids: string[] }> {
-  const random = streamFor(label);
-  return idShapes(random).map(({ shape, ids }) => ({ shape, ids: shuffled(ids, random).slice(0, n) }));
-}
-
 test('shared locks are shared: several transactions hold a shared lock on one key at once', async () => {
   useVirtualTime();
-  for (const { shape, ids } of groups('shared', 5)) {
+  for (const { shape, ids } of groups(streamFor('shared'), 5)) {
     const script = new Script();
     const requests = ids.map((id) => script.acquire(id, 'x', S));
     await script.settled();
@@ -38,7 +21,7 @@ test('shared locks are shared: several transactions hold a shared lock on one ke
 
 test('an exclusive lock excludes: shared and exclusive requests of others wait until the holder releases, then are granted with no time passing', async () => {
   useVirtualTime();
-  for (const [shape, a, b] of pairs('exclusive')) {
+  for (const [shape, a, b] of pairs(streamFor('exclusive'))) {
     for (const [held, asked] of [[X, S], [X, X], [S, X]] as const) {
       const script = new Script();
       const first = script.acquire(a, 'k10', held);
@@ -56,7 +39,7 @@ test('an exclusive lock excludes: shared and exclusive requests of others wait u
 
 test('asking again for a lock already held (or covered by an exclusive one) resolves at once and changes nothing', async () => {
   useVirtualTime();
-  for (const [shape, a, b] of pairs('again')) {
+  for (const [shape, a, b] of pairs(streamFor('again'))) {
     const script = new Script();
     const rx = [script.acquire(a, 'x', X), script.acquire(a, 'x', S)];
     const ry = [script.acquire(a, 'Y', S), script.acquire(a, 'Y', S)];
@@ -76,7 +59,7 @@ test('asking again for a lock already held (or covered by an exclusive one) reso
 
 test('strict two-phase locking: locks stay held, however long, until releaseAll', async () => {
   useVirtualTime();
-  for (const [shape, a, b] of pairs('strict')) {
+  for (const [shape, a, b] of pairs(streamFor('strict'))) {
     const script = new Script();
     const reads = script.acquire(a, 'x', S);
     const writes = script.acquire(a, 'Y', X);
@@ -100,7 +83,7 @@ test('strict two-phase locking: locks stay held, however long, until releaseAll'
 
 test('releaseAll releases every lock the transaction holds (10 keys of many shapes, both modes); releaseAll of a transaction holding nothing, or twice, does nothing', async () => {
   useVirtualTime();
-  for (const [shape, a, b] of pairs('release')) {
+  for (const [shape, a, b] of pairs(streamFor('release'))) {
     const script = new Script();
     script.releaseAll(a);
     const held = KEYS.map((key, i) => script.acquire(a, key, i % 3 === 0 ? S : X));
@@ -121,7 +104,7 @@ test('releaseAll releases every lock the transaction holds (10 keys of many shap
 
 test('first come, first served: a shared request waits behind a waiting exclusive one, so a stream of readers cannot starve a writer', async () => {
   useVirtualTime();
-  for (const { shape, ids } of groups('fifo-readers', 7)) {
+  for (const { shape, ids } of groups(streamFor('fifo-readers'), 7)) {
     const [reader, writer, ...later] = ids as [string, string, ...string[]];
     const script = new Script();
     const first = script.acquire(reader, 'x', S);
@@ -146,7 +129,7 @@ test('first come, first served: a shared request waits behind a waiting exclusiv
 
 test('serving a queue grants requests from its head and stops at the first that cannot be granted, even if a later one could', async () => {
   useVirtualTime();
-  for (const { shape, ids } of groups('serve', 5)) {
+  for (const { shape, ids } of groups(streamFor('serve'), 5)) {
     const [holder, s1, s2, x3, s4] = ids as [string, string, string, string, string];
     const script = new Script();
     script.acquire(holder, 'ключ', X);
@@ -174,7 +157,7 @@ test('serving a queue grants requests from its head and stops at the first that 
 
 test('waiting exclusive requests are granted one at a time, in the order they arrived', async () => {
   useVirtualTime();
-  for (const { shape, ids } of groups('fifo-writers', 5)) {
+  for (const { shape, ids } of groups(streamFor('fifo-writers'), 5)) {
     const [holder, ...writers] = ids as [string, ...string[]];
     const script = new Script();
     script.acquire(holder, 'acct:42', S);
@@ -192,7 +175,7 @@ test('waiting exclusive requests are granted one at a time, in the order they ar
 
 test('upgrade: the only holder of a shared lock gets the exclusive lock at once, even with requests waiting', async () => {
   useVirtualTime();
-  for (const [shape, a, b] of pairs('upgrade-alone')) {
+  for (const [shape, a, b] of pairs(streamFor('upgrade-alone'))) {
     const script = new Script();
     script.acquire(a, 'x', S);
     const waiting = script.acquire(b, 'x', X);
@@ -208,7 +191,7 @@ test('upgrade: the only holder of a shared lock gets the exclusive lock at once,
 
 test('upgrade: with other shared holders the upgrade waits at the head of the queue, keeping its shared lock, and is granted when it is the only holder left', async () => {
   useVirtualTime();
-  for (const { shape, ids } of groups('upgrade-head', 4)) {
+  for (const { shape, ids } of groups(streamFor('upgrade-head'), 4)) {
     const [a, other, writer, reader] = ids as [string, string, string, string];
     const script = new Script();
     script.acquire(a, 'x', S);
