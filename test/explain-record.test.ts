@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { faultPeriods } from '../src/sim/fault-periods.ts';
-import { Simulation, SimulationViolation } from '../src/sim/index.ts';
+import { History, SimClient, Simulation, SimulationViolation, type KvInput } from '../src/sim/index.ts';
 import { ENV } from '../src/verify/protocol.ts';
 import { MAX_EVENTS, buildRecord, recordFailedRun } from '../src/verify/harness/record.ts';
 import { readRecord, type RunRecord } from '../src/report/explain/run-record.ts';
@@ -62,6 +62,30 @@ describe('the record of a failing run', () => {
     ]);
     expect(history!.linearizability).toEqual({ verdict: 'not-linearizable', ops: [0, 1], longest: [0], stuck: [1], model: 'the check' });
   });
+});
+
+test("the history recorded is the failing run's own, even when later runs (a shrinking's) made newer ones", () => {
+  type Msg = { type: string; msgId?: number; inReplyTo?: number };
+  function run(latency: number) {
+    const sim = new Simulation<Msg>({
+      seed: 1, nodes: 1, network: { latency: () => latency },
+      factory: (ctx) => ({ receive: (from, m) => ctx.send(from, { type: 'read_ok', inReplyTo: m.msgId! }) }),
+    });
+    const history = new History<KvInput<string | null>, string | null>();
+    const client = new SimClient<KvInput<string | null>, string | null>(sim, 'c1', history, 50);
+    sim.at(1, () => client.call('n1', { type: 'read' }, { kind: 'read', key: 'x' }, () => 'ghost'));
+    sim.runFor(20);
+    return { sim, history };
+  }
+  const failing = run(2);
+  const later = run(3);
+  const error = new SimulationViolation('v', 20, 1);
+  const record = buildRecord({ error, message: 'v', seed: 1, sim: failing.sim }, 'x');
+  expect(record.history!.ops).toEqual([expect.objectContaining({ client: 'c1', callTime: 1, returnTime: failing.history.ops[0]!.returnTime })]);
+  expect(failing.history.ops[0]!.returnTime).toBe(5);
+  expect(later.history.ops[0]!.returnTime).toBe(7);
+  // No model from a check, and ops a key-value model fits: the model is inferred, and says so.
+  expect(record.history!.linearizability).toMatchObject({ verdict: 'not-linearizable', stuck: [0], model: 'inferred' });
 });
 
 test("bursts of message loss, which leave no trace event, come from the simulation's fault schedule (steps left out by a plan are not)", () => {

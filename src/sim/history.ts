@@ -18,14 +18,17 @@ export interface Operation<I = unknown, O = unknown> {
   returnTime: number;
 }
 
-/** The last few histories made, newest last: the harness records a failing run's (verify/harness/record.ts). */
+/**
+ * The last histories made, newest last: the harness records a failing run's (verify/harness/record.ts).
+ * Enough of them for the runs of one shrinking (each run makes its own).
+ */
 export const recentHistories: History<any, any>[] = [];
 
 export class History<I = unknown, O = unknown> {
   readonly ops: Operation<I, O>[] = [];
 
   constructor() {
-    if (recentHistories.push(this) > 4) recentHistories.shift();
+    if (recentHistories.push(this) > 64) recentHistories.shift();
   }
 
   invoke(client: NodeId, input: I, time: number): Operation<I, O> {

@@ -289,11 +289,11 @@ const SLICE = 20_000;
  * still undecided when the step budget is spent makes the answer 'unknown' (never a pass), unless
  * another partition was found not linearizable.
  */
-/** The last history checked and its model: the harness records a failing run's (verify/harness/record.ts). */
-export let lastChecked: { history: readonly Operation<any, any>[]; model: Model<any, any, any> } | undefined;
+/** The last histories checked and their models, newest last: the harness records a failing run's (verify/harness/record.ts). */
+export const recentChecks: Array<{ history: readonly Operation<any, any>[]; model: Model<any, any, any> }> = [];
 
 export function checkLinearizable<S, I, O>(history: readonly Operation<I, O>[], model: Model<S, I, O>, options: CheckOptions = {}): LinearizabilityResult<I, O> {
-  lastChecked = { history, model };
+  if (recentChecks.push({ history, model }) > 64) recentChecks.shift();
   const parts = model.partition ? model.partition(history) : [[...history]];
   let open = parts.filter((p) => p.length > 0).map((p) => new PartitionSearch(p, model));
   let budget = options.maxSteps ?? 20_000_000;

@@ -11,7 +11,7 @@ import { basename, dirname } from 'node:path';
 import { expect } from 'vitest';
 import { faultPeriods } from '../../sim/fault-periods.ts';
 import { recentHistories, type History, type Operation } from '../../sim/history.ts';
-import { checkLinearizable, kvModel, lastChecked, type Model } from '../../sim/checkers/linearizability.ts';
+import { checkLinearizable, kvModel, recentChecks, type Model } from '../../sim/checkers/linearizability.ts';
 import { SimulationViolation, type Simulation } from '../../sim/simulation.ts';
 import type { TraceEvent } from '../../sim/types.ts';
 import { ENV } from '../protocol.ts';
@@ -92,7 +92,7 @@ export function buildRecord(run: FailedRun, exercise: string): RunRecord {
   for (const e of trace) if (e.kind === 'log') (notes[e.node] ??= []).push({ t: e.t, text: e.text });
   const name = (expect.getState().currentTestName ?? '').split(' > ');
   const suiteSeed = Number(process.env[ENV.seed]);
-  const history = historyOf(clients, violation.t);
+  const history = historyOf(trace, violation.t);
   return {
     version: RECORD_VERSION,
     exercise,
@@ -123,14 +123,23 @@ function lossBursts(sim: Simulation<any, any>, nodes: string[]): RunRecord['faul
 }
 
 /**
- * The failing run's client history: the newest one made whose clients talk in this trace and
- * whose operations all began by the violation (histories of earlier seeds or checks do not).
+ * The failing run's client history, among the last ones made (a shrinking makes one per run): the
+ * newest whose operations all began by the violation, whose every answered operation was answered
+ * in this trace (a reply delivered to its client at its return time), and of which at least one
+ * operation is in this trace (answered, or its request seen leaving at its call time).
  */
-function historyOf(clients: readonly string[], until: number): History<any, any> | undefined {
-  const talking = new Set(clients);
+function historyOf(trace: readonly TraceEvent[], until: number): History<any, any> | undefined {
+  const answers = new Set<string>();
+  const requests = new Set<string>();
+  for (const e of trace) {
+    if (e.kind === 'deliver') answers.add(`${e.to}\u0000${e.t}`);
+    if (e.kind === 'deliver' || e.kind === 'drop') requests.add(`${e.from}\u0000${e.sentAt}`);
+  }
+  const answered = (op: Operation<any, any>) => answers.has(`${op.client}\u0000${op.returnTime}`);
   for (let i = recentHistories.length - 1; i >= 0; i--) {
-    const h = recentHistories[i]!;
-    if (h.ops.length > 0 && h.ops.every((op) => talking.has(op.client) && op.callTime <= until)) return h;
+    const ops = recentHistories[i]!.ops;
+    if (!ops.every((op) => op.callTime <= until && (!Number.isFinite(op.returnTime) || answered(op)))) continue;
+    if (ops.some((op) => Number.isFinite(op.returnTime) || requests.has(`${op.client}\u0000${op.callTime}`))) return recentHistories[i];
   }
   return undefined;
 }
@@ -143,8 +152,9 @@ function isKvInput(input: unknown): boolean {
 /** The model the check used on this history, else a key-value model when the operations fit one. */
 function modelFor(history: History<any, any>): { ops: readonly Operation<any, any>[]; model: Model<any, any, any>; from: RecordedLinearizability['model'] } | undefined {
   const mine = new Set(history.ops);
-  if (lastChecked && lastChecked.history.length > 0 && lastChecked.history.every((op) => mine.has(op))) {
-    return { ops: lastChecked.history, model: lastChecked.model, from: 'the check' };
+  for (let i = recentChecks.length - 1; i >= 0; i--) {
+    const checked = recentChecks[i]!;
+    if (checked.history.length > 0 && checked.history.every((op) => mine.has(op))) return { ops: checked.history, model: checked.model, from: 'the check' };
   }
   const plain = (o: unknown) => o === undefined || o === null || typeof o === 'boolean' || (typeof o === 'string' && !o.startsWith('\u0000'));
   if (history.ops.every((op) => isKvInput(op.input) && plain(op.output))) return { ops: history.ops, model: kvModel<unknown>(null), from: 'inferred' };
