@@ -177,6 +177,7 @@ describe('the screen', () => {
 
   test('the summary without a terminal: message, schedule, faults, the last events, the history, and how to see more', () => {
     const text = renderSummary(record, 'npx learn-ds');
+    expect(text).toContain(`recorded ${new Date(record.recordedAt).toLocaleString()} by a verify of fixture`);
     expect(text).toContain('what happened (shrunk):\n  1. n3 is cut off from n1 and n2 at 10.0 ms.');
     expect(text).toContain('faults (3):\n  10.0 ms – 40.0 ms  partition {n3} | {n1,n2}\n  20.0 ms – 35.0 ms  n2 paused\n  45.0 ms – 60.0 ms  n2 down');
     expect(text).toContain('the last events before the violation at 80.0 ms:');

@@ -141,7 +141,9 @@ function fitStyled(line: string, width: number): string {
 export function renderSummary(record: RunRecord, command: string, columns = 100): string {
   const trace = traceOf(record);
   const width = Math.max(40, columns);
-  const lines = [...header(record), ...record.message.split('\n').map((l) => style.red(l)), ''];
+  const when = new Date(record.recordedAt);
+  const recorded = Number.isNaN(when.getTime()) ? [] : [style.dim(`recorded ${when.toLocaleString()} by a verify of ${record.exercise}`)];
+  const lines = [...header(record), ...recorded, ...record.message.split('\n').map((l) => style.red(l)), ''];
   if (record.schedule && record.schedule.length > 0) lines.push('what happened (shrunk):', ...record.schedule.map((s) => `  ${s}`), '');
   if (record.faults.length > 0) {
     lines.push(`faults (${record.faults.length}):`);
