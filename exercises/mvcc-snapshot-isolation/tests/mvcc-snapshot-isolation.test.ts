@@ -247,7 +247,7 @@ test('random concurrent workloads: every read, every commit result and versionCo
   }), { numRuns: 150, describe: ([w]) => `${w.scripts.length} transactions, interleaved as the calls below show` });
 });
 
-test('random concurrent workloads: no anomaly that snapshot isolation forbids (G0 dirty write, G1a aborted read, G1b intermediate read, G1c circular information flow, lost update, G-single read skew)', async () => {
+test('random concurrent workloads: no anomaly that snapshot isolation forbids (G0 dirty write, G1a aborted read, G1b intermediate read, G1c circular information flow, lost update, G-single read skew, G-nonadjacent)', async () => {
   await holds(fc.property(workloadArb({ maxTransactions: 8, maxSteps: 5 }), (workload) => {
     const run = runWorkload(createStore(), workload, false);
     const result = checkTransactions(run.history, 'snapshot-isolation');

@@ -22,10 +22,11 @@
  * `internal` (a read that misses the transaction's own earlier write), G1a aborted read, G1b
  * intermediate read, G0 (a cycle of ww edges), G1c (a cycle of ww and wr edges), `lost-update`
  * (two committed transactions read the same version of a key and both wrote it), G-single (a cycle
- * with exactly one rw edge: read skew) and G2 (a cycle with two or more rw edges: write skew).
- * 'serializable' forbids them all; 'snapshot-isolation' allows G2 only. (Snapshot isolation also
- * forbids a cycle whose anti-dependencies are never adjacent, "G-nonadjacent" after Cerone and
- * Gotsman; this checker does not look for it, nor at real time: it judges the graph alone.)
+ * with exactly one rw edge: read skew), G-nonadjacent (a cycle with rw edges, no two of them
+ * adjacent: Cerone and Gotsman showed that snapshot isolation allows only cycles with two adjacent
+ * rw edges) and G2 (a cycle with two or more rw edges: write skew). 'serializable' forbids them all
+ * (its G2 includes G-nonadjacent); 'snapshot-isolation' allows G2 cycles with two adjacent rw edges.
+ * Real time is not looked at: the graph alone is judged.
  *
  * Usage:
  * ```ts
@@ -77,7 +78,7 @@ export interface TransactionHistory {
 export type Isolation = 'serializable' | 'snapshot-isolation';
 
 export type TransactionAnomaly =
-  | 'garbage-read' | 'internal' | 'G1a' | 'G1b' | 'G0' | 'G1c' | 'lost-update' | 'G-single' | 'G2';
+  | 'garbage-read' | 'internal' | 'G1a' | 'G1b' | 'G0' | 'G1c' | 'lost-update' | 'G-single' | 'G-nonadjacent' | 'G2';
 
 export type DependencyKind = 'ww' | 'wr' | 'rw';
 
@@ -119,6 +120,7 @@ export const ANOMALY_NAMES: Readonly<Record<TransactionAnomaly, string>> = {
   G1c: 'G1c (circular information flow)',
   'lost-update': 'lost update',
   'G-single': 'G-single (read skew)',
+  'G-nonadjacent': 'G-nonadjacent',
   G2: 'G2 (write skew)',
 };
 
@@ -131,6 +133,7 @@ const MEANING: Readonly<Record<TransactionAnomaly, string>> = {
   G1c: 'each transaction in the cycle saw or overwrote the effects of the one before it',
   'lost-update': 'two committed transactions read the same version of a key and both wrote it: one update is lost',
   'G-single': 'a cycle with exactly one anti-dependency (a read that missed a write): no snapshot explains it',
+  'G-nonadjacent': 'a cycle in which no two anti-dependencies (reads that missed a write) are adjacent: no snapshots explain it',
   G2: 'a cycle of anti-dependencies: each transaction missed the write of the next',
 };
 
@@ -342,7 +345,10 @@ class HistoryGraph {
     if (lost) return lost;
     const single = this.#gSingle();
     if (single) return this.#story('G-single', single);
-    if (allowed.has('G2')) return undefined;
+    if (allowed.has('G2')) {
+      const nonadjacent = this.#nonadjacent();
+      return nonadjacent ? this.#story('G-nonadjacent', nonadjacent) : undefined;
+    }
     const g2 = this.#shortestCycle(KIND_MASK.ww | KIND_MASK.wr | KIND_MASK.rw);
     return g2 ? this.#story('G2', g2) : undefined;
   }
@@ -384,8 +390,8 @@ class HistoryGraph {
   }
 
   /** The shortest cycle using only edges of the kinds in `mask`, or undefined if there is none. */
-  #shortestCycle(mask: number): Array<[number, Edge]> | undefined {
-    const components = stronglyConnected(this.#out, mask);
+  #shortestCycle(mask: number, out: readonly Edge[][] = this.#out): Array<[number, Edge]> | undefined {
+    const components = stronglyConnected(out, mask);
     let best: Array<[number, Edge]> | undefined;
     let budget = SEARCH_BUDGET;
     for (const component of components) {
@@ -394,7 +400,7 @@ class HistoryGraph {
       for (const start of component) {
         if (best && (best.length <= 2 || budget <= 0)) return best;
         // A cycle through `start`: the shortest path from start back to itself.
-        const found = this.#shortestPath(start, start, mask, (n) => inside.has(n), best ? best.length - 1 : Infinity, () => best === undefined || --budget > 0);
+        const found = this.#shortestPath(start, start, mask, (n) => inside.has(n), best ? best.length - 1 : Infinity, () => best === undefined || --budget > 0, out);
         if (found && (!best || found.length < best.length)) best = found;
       }
     }
@@ -406,13 +412,15 @@ class HistoryGraph {
    * nodes `allowed` accepts), with at most `limit` edges; `from === to` finds a cycle. `step()`
    * false: the budget for improving on a cycle already known is spent, give up.
    */
-  #shortestPath(from: number, to: number, mask: number, allowed: (n: number) => boolean, limit: number, step: () => boolean): Array<[number, Edge]> | undefined {
+  #shortestPath(
+    from: number, to: number, mask: number, allowed: (n: number) => boolean, limit: number, step: () => boolean, out: readonly Edge[][] = this.#out,
+  ): Array<[number, Edge]> | undefined {
     const parent = new Map<number, [number, Edge]>();
     let frontier = [from];
     for (let depth = 1; depth <= limit && frontier.length > 0; depth++) {
       const next: number[] = [];
       for (const n of frontier) {
-        for (const e of this.#out[n]!) {
+        for (const e of out[n]!) {
           if ((e.bit & mask) === 0 || !allowed(e.to)) continue;
           if (!step()) return undefined;
           if (e.to === to) {
@@ -453,6 +461,30 @@ class HistoryGraph {
       }
     }
     return best;
+  }
+
+  /**
+   * A cycle in which no two rw edges follow each other (the last and the first included), which no
+   * snapshots explain (Cerone & Gotsman: under snapshot isolation every cycle has two adjacent rw
+   * edges). Searched in a graph of (transaction, was the edge into it rw?) states, where a rw edge
+   * may only leave a state entered by a ww or wr edge: its cycles are exactly those walks.
+   */
+  #nonadjacent(): Array<[number, Edge]> | undefined {
+    // Such a cycle stays inside one strongly connected component of the whole graph.
+    const all = KIND_MASK.ww | KIND_MASK.wr | KIND_MASK.rw;
+    const component = new Int32Array(this.#out.length).fill(-1);
+    stronglyConnected(this.#out, all).forEach((members, c) => { for (const v of members) component[v] = c; });
+    const states: Edge[][] = this.#out.flatMap(() => [[], []]);
+    this.#out.forEach((edges, v) => {
+      if (component[v] === -1) return;
+      for (const e of edges) {
+        if (component[e.to] !== component[v]) continue;
+        if (e.kind === 'rw') states[2 * v]!.push({ ...e, to: 2 * e.to + 1 });
+        else states[2 * v]!.push({ ...e, to: 2 * e.to }), states[2 * v + 1]!.push({ ...e, to: 2 * e.to });
+      }
+    });
+    const cycle = this.#shortestCycle(all, states);
+    return cycle?.map(([from, e]) => [from >> 1, { ...e, to: e.to >> 1 }]);
   }
 
   #story(anomaly: TransactionAnomaly, path: Array<[number, Edge]>): FoundCycle {
