@@ -1,8 +1,8 @@
 // Waste lines in demos: exact sentences, since learners read them; the edge of "wasteful" tested.
 import { describe, expect, test } from 'vitest';
-import { costLine, isWasteful } from '../src/verify/harness/cost.ts';
+import { costLine, isWasteful, wrap } from '../src/verify/harness/cost.ts';
 
-const base = { what: 'retransmissions for 200 messages at 10 % loss', why: 'each lost packet sent once more' };
+const base = { what: 'retransmissions for 200 messages at 10 % loss', why: 'each lost packet sent once more', width: 1_000 };
 
 describe('costLine', () => {
   test('far above the ideal: the ratio, plainly called waste, and the cause', () => {
@@ -48,5 +48,15 @@ describe('costLine', () => {
     expect(isWasteful(20.01, 10)).toBe(true);
     expect(isWasteful(0, 0)).toBe(false);
     expect(isWasteful(0.5, 0)).toBe(true);
+  });
+
+  test('wraps at spaces to the width (110 by default), a long word on its own line', () => {
+    const line = costLine({ ...base, width: undefined, measured: 799, ideal: 22, cause: 'your timer fires before an ack can come back' });
+    expect(line.split('\n').map((l) => l.length).every((n) => n <= 110)).toBe(true);
+    expect(line.replaceAll('\n', ' ')).toBe(costLine({ ...base, measured: 799, ideal: 22, cause: 'your timer fires before an ack can come back' }));
+    expect(wrap('aa bb cc', 5)).toBe('aa bb\ncc');
+    expect(wrap('aa bb cc', 4)).toBe('aa\nbb\ncc');
+    expect(wrap('abcdefgh ij', 4)).toBe('abcdefgh\nij');
+    expect(wrap('', 4)).toBe('');
   });
 });

@@ -17,6 +17,8 @@ export interface CostOptions {
   cause?: string;
   /** How many times the ideal still counts as close to it (default 2). */
   tolerance?: number;
+  /** Lines are broken at spaces to fit this many columns (default 110, like the demos' other lines). */
+  width?: number;
 }
 
 /** A whole number, or one decimal below 10: 36, 2.5. */
@@ -34,13 +36,26 @@ export function isWasteful(measured: number, ideal: number, tolerance = 2): bool
  * more): 36 times that, mostly waste; your timer fires …' or, within the tolerance, '…: close to it.'
  */
 export function costLine(options: CostOptions): string {
-  const { what, measured, ideal, why, cause, tolerance = 2 } = options;
+  const { what, measured, ideal, why, cause, tolerance = 2, width = 110 } = options;
   for (const [name, value] of [['measured', measured], ['ideal', ideal], ['tolerance', tolerance]] as const) {
     if (!Number.isFinite(value) || value < 0) throw new RangeError(`costLine: ${name} must be a finite number ≥ 0, got ${String(value)}`);
   }
   const round = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
   const head = `${round(measured)} ${what}; ${ideal === 0 ? 'none would do' : `about ${round(ideal)} would do`} (${why})`;
-  if (!isWasteful(measured, ideal, tolerance)) return `${head}: ${measured <= ideal ? 'no more than that' : 'close to it'}.`;
+  if (!isWasteful(measured, ideal, tolerance)) return wrap(`${head}: ${measured <= ideal ? 'no more than that' : 'close to it'}.`, width);
   const excess = ideal === 0 ? `all ${round(measured)} of them are waste` : `${times(measured / ideal)} times that, mostly waste`;
-  return `${head}: ${excess}${cause ? `; ${cause}` : ''}.`;
+  return wrap(`${head}: ${excess}${cause ? `; ${cause}` : ''}.`, width);
+}
+
+/** `text` broken at spaces into lines of at most `width` columns (a longer word keeps its own line). */
+export function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line].join('\n');
 }
