@@ -179,7 +179,9 @@ export function describeStep(step: FaultStep, allNodes: readonly NodeId[]): stri
   const healed = until(end, 'and heals at', ', never healed');
   switch (first.kind) {
     case 'partition': {
-      const groups = first.groups.filter((g) => g.length > 0);
+      // Each group in the cluster's order, whatever order the nemesis drew it in.
+      const rank = (id: NodeId) => (allNodes.includes(id) ? allNodes.indexOf(id) : allNodes.length);
+      const groups = first.groups.filter((g) => g.length > 0).map((g) => [...g].sort((a, b) => rank(a) - rank(b)));
       const lone = groups.find((g) => g.length === 1);
       if (groups.length === 2 && lone) {
         const others = groups.find((g) => g !== lone)!;
@@ -210,6 +212,7 @@ export function describeStep(step: FaultStep, allNodes: readonly NodeId[]): stri
       return `${first.node} is paused (frozen, its messages held) at ${ms(step.at)} for ${ms(length)}.`;
     }
     case 'loss':
+      if (end === undefined && first.to === 0) return `from ${ms(step.at)}, no message is lost any more (${percent(first.from)} were until then).`;
       return end === undefined
         ? `from ${ms(step.at)}, ${percent(first.to)} of messages are lost (it was ${percent(first.from)}).`
         : `from ${ms(step.at)} to ${ms(end)}, ${percent(first.to)} of messages are lost (${percent(first.from)} otherwise).`;

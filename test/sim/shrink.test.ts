@@ -163,10 +163,16 @@ describe('the fault schedule', () => {
     sim.at(1800, () => sim.crashAfter('n3', { sends: 2, restartAfterMs: 100 }));
     sim.at(2000, () => sim.partition(['n1', 'n2'], ['n3']));
     sim.at(2100, () => sim.partition(['n1'], ['n2'], ['n3']));
-    sim.runUntil(2200);
+    sim.at(2150, () => sim.heal());
+    sim.at(2200, () => sim.partition(['n3', 'n1'], ['n2']));
+    sim.at(2300, () => (sim.network = { ...sim.network, loss: 0.05 }));
+    sim.at(2350, () => (sim.network = { ...sim.network, loss: 0.1 }));
+    sim.at(2400, () => (sim.network = { ...sim.network, loss: 0 }));
+    sim.runUntil(2500);
     expect(sim.faults.steps.map((s) => [s.index, s.by, s.at, s.parts[0]!.kind])).toEqual([
       [1, 'test', 120, 'partition'], [2, 'test', 340, 'crash'], [3, 'test', 1000, 'pause'], [4, 'test', 1300, 'one-way'],
       [5, 'test', 1500, 'loss'], [6, 'test', 1800, 'crash-after'], [7, 'test', 2000, 'partition'], [8, 'test', 2100, 'partition'],
+      [9, 'test', 2200, 'partition'], [10, 'test', 2300, 'loss'], [11, 'test', 2350, 'loss'], [12, 'test', 2400, 'loss'],
     ]);
     expect(story(sim.faults.active(), sim.ids)).toEqual([
       '1. n3 is cut off from the other nodes (n1 and n2) at 120 ms and heals at 900 ms.',
@@ -175,8 +181,12 @@ describe('the fault schedule', () => {
       '4. Messages from n2 to n3 are lost (one way: replies still arrive) from 1300 ms until 1400 ms.',
       '5. From 1500 ms to 1700 ms, 50% of messages are lost (0% otherwise).',
       '6. n3 is set at 1800 ms to crash right after its 2nd send from then; it crashes at 1800 ms and restarts at 1900 ms.',
-      '7. n3 is cut off from the other nodes (n1 and n2) at 2000 ms, never healed.',
-      '8. The network splits into {n1}, {n2} and {n3} at 2100 ms, never healed.',
+      '7. n3 is cut off from the other nodes (n1 and n2) at 2000 ms and heals at 2150 ms.',
+      '8. The network splits into {n1}, {n2} and {n3} at 2100 ms and heals at 2150 ms.',
+      '9. n2 is cut off from the other nodes (n1 and n3) at 2200 ms, never healed.',
+      '10. From 2300 ms, 5% of messages are lost (it was 0%).',
+      '11. From 2350 ms, 10% of messages are lost (it was 5%).',
+      '12. From 2400 ms, no message is lost any more (10% were until then).',
     ]);
   });
 
