@@ -118,6 +118,8 @@ export interface World {
   queries(p: NodeId): Sent[];
   votedAt(p: NodeId, txId: string): number | undefined;
   known(p: NodeId, txId: string): boolean;
+  /** When a decision on txId first reached p. */
+  reachedAt(p: NodeId, txId: string): number | undefined;
 }
 
 function isStatus(x: unknown): x is ParticipantStatus {
@@ -140,6 +142,7 @@ export function world(options: Options): World {
   const known = new Map<NodeId, Map<string, { commit: boolean; t: number }>>();
   /** Decisions delivered to a participant (its handler may have been cut short by a crash): txId → commit. */
   const delivered = new Map<NodeId, Map<string, boolean>>();
+  const deliveredAt = new Map<string, number>();
   /** Per participant and key: the value the last commit it learned wrote, and by which transaction. */
   const model = new Map<NodeId, Map<string, { value: string; txId: string }>>();
   /** participant + value → the transaction that writes it there. */
@@ -384,6 +387,7 @@ export function world(options: Options): World {
           const hadLocks = isDecision && inDoubt(p, txId);
           if (isDecision && !delivered.get(p)!.has(txId)) {
             delivered.get(p)!.set(txId, m.commit === true);
+            deliveredAt.set(`${p}\u0000${txId}`, sim.now);
             if (hadLocks && m.commit === true) for (const [key, value] of Object.entries(writesAt(txId, p))) model.get(p)!.set(key, { value, txId });
           }
           node.receive(from, message);
@@ -507,6 +511,9 @@ export function world(options: Options): World {
     },
     known(p, txId) {
       return known.get(p)!.has(txId);
+    },
+    reachedAt(p, txId) {
+      return deliveredAt.get(`${p}\u0000${txId}`);
     },
   };
   return w;
