@@ -1,20 +1,24 @@
 /** `run [id]`: shows what the learner's code does in the exercise's demo scenario, unjudged. */
 import type { Command } from 'commander';
+import type { Exercise } from '../catalog/catalog.ts';
 import { FAIL, indent, style } from '../report/style.ts';
 import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
 import { renderPrinted } from '../report/verdict.ts';
 
+/** What `run` says for an exercise without a demo (a demo is optional in the exercise format). */
+export function noDemo(exercise: Exercise, all: readonly Exercise[]): string {
+  const withDemo = all.filter((e) => e.demoPath).map((e) => e.id);
+  return `${exercise.id} has no demo yet.${withDemo.length > 0 ? ` Exercises with one: ${withDemo.join(', ')}.` : ''}`;
+}
+
 /** Runs the demo and prints its pictures; sets the exit code (1 when the demo could not finish). */
 export async function runDemoCommand(id: string | undefined, options: { file?: string }, globals: GlobalOptions): Promise<void> {
   const { exercise, file } = await resolveTarget('run', id, options.file, globals);
   const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
   if (refused) throw usageError(refused);
-  if (!exercise.demoPath) {
-    const withDemo = catalog().exercises.filter((e) => e.demoPath).map((e) => e.id);
-    throw usageError(`${exercise.id} has no demo yet. Exercises with one: ${withDemo.join(', ')}.`);
-  }
+  if (!exercise.demoPath) throw usageError(noDemo(exercise, catalog().exercises));
   const { runDemo } = await import('../verify/demo.ts');
   const { pictures, verdict } = await runDemo({ exercise, file, shownFile: shown(file) });
   for (const { title, picture } of pictures) print(`${style.bold(title)}\n\n${picture}\n`);
