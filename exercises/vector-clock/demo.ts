@@ -3,26 +3,13 @@
 // every pair of events, and which pairs are concurrent.
 import { demo, labelled } from 'learn-ds/harness';
 import { compare, increment, merge } from 'learn-ds/subject/vector-clock';
-import { at, copy, Exchange, sameClock, show, type SimEvent } from './tests/helpers.ts';
+import { at, copy, exchangeOfThree, Exchange, sameClock, show, type SimEvent } from './tests/helpers.ts';
 
 const PROCESSES = ['alice', 'bob', 'carol'] as const;
 const SYMBOL: Record<string, string> = { before: '→', after: '←', equal: '=', concurrent: '∥' };
 
 /** The exchange of the hidden suite: m1 alice → bob, m2 bob → carol, m3 carol → alice. */
-function exchange(): Exchange {
-  const x = new Exchange({ increment: (c, n) => increment(c, n), merge: (a, b) => merge(a, b) }, PROCESSES);
-  x.local('alice', 'a1');
-  x.local('bob', 'b1');
-  const m1 = x.send('alice', 'bob', 'a2');
-  x.local('carol', 'c1');
-  x.receive(m1, 'b2');
-  const m2 = x.send('bob', 'carol', 'b3');
-  x.local('alice', 'a3');
-  x.receive(m2, 'c2');
-  const m3 = x.send('carol', 'alice', 'c3');
-  x.receive(m3, 'a4');
-  return x;
-}
+const exchange = (): Exchange => exchangeOfThree({ increment: (c, n) => increment(c, n), merge: (a, b) => merge(a, b) });
 
 /** `items` in lines of `size`. */
 const chunks = <T>(items: readonly T[], size: number): T[][] =>

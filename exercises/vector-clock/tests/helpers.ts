@@ -221,3 +221,25 @@ export class Exchange {
     return 'concurrent';
   }
 }
+
+/**
+ * Three processes exchanging three messages, as the book draws them (the suite checks it and the demo
+ * draws it):
+ *   alice  a1 ── a2 (send m1 → bob) ──────────── a3 ─────────────── a4 (receive m3)
+ *   bob    b1 ────────── b2 (receive m1) ── b3 (send m2 → carol)
+ *   carol  c1 ──────────────────────────────── c2 (receive m2) ── c3 (send m3 → alice)
+ */
+export function exchangeOfThree(fns: ClockFunctions): Exchange {
+  const x = new Exchange(fns, ['alice', 'bob', 'carol']);
+  x.local('alice', 'a1');
+  x.local('bob', 'b1');
+  const m1 = x.send('alice', 'bob', 'a2');
+  x.local('carol', 'c1');
+  x.receive(m1, 'b2');
+  const m2 = x.send('bob', 'carol', 'b3');
+  x.local('alice', 'a3');
+  x.receive(m2, 'c2');
+  const m3 = x.send('carol', 'alice', 'c3');
+  x.receive(m3, 'a4');
+  return x;
+}

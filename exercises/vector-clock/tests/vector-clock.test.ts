@@ -3,6 +3,7 @@ import { test } from 'vitest';
 import { check, fail, holds, streamFor } from 'learn-ds/harness';
 import {
   Exchange,
+  exchangeOfThree,
   asClock,
   asOrder,
   at,
@@ -363,26 +364,8 @@ test('no function ever modifies its inputs, and every result is a new object (ra
 
 // ---- processes exchanging messages ----
 
-/**
- * Three processes; the figure-style exchange used by the two checks below:
- *   alice  a1 ── a2 (send m1 → bob) ──────────── a3 ─────────────── a4 (receive m3)
- *   bob    b1 ────────── b2 (receive m1) ── b3 (send m2 → carol)
- *   carol  c1 ──────────────────────────────── c2 (receive m2) ── c3 (send m3 → alice)
- */
-function textbookExchange(): Exchange {
-  const x = new Exchange({ increment: callInc, merge: callMerge }, ['alice', 'bob', 'carol']);
-  x.local('alice', 'a1');
-  x.local('bob', 'b1');
-  const m1 = x.send('alice', 'bob', 'a2');
-  x.local('carol', 'c1');
-  x.receive(m1, 'b2');
-  const m2 = x.send('bob', 'carol', 'b3');
-  x.local('alice', 'a3');
-  x.receive(m2, 'c2');
-  const m3 = x.send('carol', 'alice', 'c3');
-  x.receive(m3, 'a4');
-  return x;
-}
+/** The figure-style exchange of helpers.ts, with the learner's functions, for the two checks below. */
+const textbookExchange = (): Exchange => exchangeOfThree({ increment: callInc, merge: callMerge });
 
 function checkPairs(x: Exchange, which: (relation: Order) => boolean): number {
   let checked = 0;
