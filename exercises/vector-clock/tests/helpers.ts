@@ -223,7 +223,7 @@ export class Exchange {
 }
 
 /**
- * Three processes exchanging three messages, as the book draws them (the suite checks it and the demo
+ * Three processes exchanging three messages, figure-style (the suite checks it and the demo
  * draws it):
  *   alice  a1 ── a2 (send m1 → bob) ──────────── a3 ─────────────── a4 (receive m3)
  *   bob    b1 ────────── b2 (receive m1) ── b3 (send m2 → carol)
