@@ -283,15 +283,15 @@ function firstBlocked<I, O>(left: Operation<I, O>[]): Operation<I, O>[] {
 /** Steps a partition runs before the next one takes its turn. */
 const SLICE = 20_000;
 
+/** The last histories checked and their models, newest last: the harness records a failing run's (verify/harness/record.ts). */
+export const recentChecks: Array<{ history: readonly Operation<any, any>[]; model: Model<any, any, any> }> = [];
+
 /**
  * Is the history linearizable under `model`? Independent partitions (keys) take turns in slices of
  * search steps, so a violation in one is found even when another's search is long; a partition
  * still undecided when the step budget is spent makes the answer 'unknown' (never a pass), unless
  * another partition was found not linearizable.
  */
-/** The last histories checked and their models, newest last: the harness records a failing run's (verify/harness/record.ts). */
-export const recentChecks: Array<{ history: readonly Operation<any, any>[]; model: Model<any, any, any> }> = [];
-
 export function checkLinearizable<S, I, O>(history: readonly Operation<I, O>[], model: Model<S, I, O>, options: CheckOptions = {}): LinearizabilityResult<I, O> {
   if (recentChecks.push({ history, model }) > 64) recentChecks.shift();
   const parts = model.partition ? model.partition(history) : [[...history]];
