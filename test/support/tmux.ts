@@ -40,6 +40,11 @@ export class TmuxSession {
     return this.tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', this.name);
   }
 
+  /** The screen with lines that wrapped at the pane's edge joined again (the text as printed, whatever the width). */
+  unwrapped(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-t', this.name);
+  }
+
   /** Polls the screen until `expected` shows on it; fails with the screen after `ms`. */
   async waitFor(expected: string | RegExp, ms = 30_000): Promise<string> {
     const deadline = Date.now() + ms;
