@@ -11,6 +11,7 @@ export {
 export { uniformLatency, spikyLatency, DEFAULT_NETWORK, type NetworkOptions } from './network.ts';
 export { startNemesis, type Nemesis, type NemesisOptions, type Fault } from './nemesis.ts';
 export { History, SimClient, type Operation, type Reply } from './history.ts';
+export { kvClient, type KvClient, type KvClientOptions } from './kv-client.ts';
 export {
   checkLinearizable, registerModel, kvModel, describeNonLinearizable,
   type Model, type LinearizabilityResult, type RegisterInput, type RegisterOutput, type KvInput,

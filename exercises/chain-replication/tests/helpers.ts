@@ -11,8 +11,8 @@
  */
 import { show, simulate } from 'learn-ds/harness';
 import {
-  History, SimClient, checkLinearizable, describeNonLinearizable, kvModel, summarize,
-  type KvInput, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
+  History, checkLinearizable, kvClient, describeNonLinearizable, kvModel, summarize,
+  type KvClient, type KvInput, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
 import type { ChainNode, Message, Status } from 'learn-ds/subject/chain-replication';
 import { createChainNode } from 'learn-ds/subject/chain-replication';
@@ -49,12 +49,7 @@ export interface Sent {
   message: Message;
 }
 
-export interface Client {
-  id: NodeId;
-  readonly busy: boolean;
-  get(node: NodeId, key: string, done?: (op: Op) => void): void;
-  put(node: NodeId, key: string, value: string, done?: (op: Op) => void): void;
-}
+export type Client = KvClient<Output>;
 
 export interface Cluster {
   sim: Sim;
@@ -257,30 +252,7 @@ export function cluster(opts: { seed: number; ids: readonly NodeId[]; chain: rea
       if (!sim.isUp(id)) sim.restart(id);
       c.configure([...c.chain().filter((x) => x !== id), id]);
     },
-    client(id) {
-      const simClient = new SimClient<Input, Output>(sim, id, history, opts.clientTimeoutMs ?? 200);
-      const reply = (want: 'get-ok' | 'put-ok', node: NodeId) => (r: { [k: string]: unknown }): Output => {
-        if (r.type === 'error') return REFUSED;
-        if (r.type !== want || (want === 'get-ok' && r.value !== null && typeof r.value !== 'string')) {
-          return sim.violation(`${node} answered a ${want === 'get-ok' ? 'get' : 'put'} of client ${id} with ${summarize(r)}; expected ${want === 'get-ok' ? "{ type: 'get-ok', inReplyTo, value: a string or null }" : "{ type: 'put-ok', inReplyTo }"} or { type: 'error', inReplyTo, text }`, [node]);
-        }
-        return want === 'get-ok' ? (r.value as string | null) : undefined;
-      };
-      return {
-        id,
-        get busy() {
-          return simClient.busy;
-        },
-        get(node, key, done) {
-          simClient.call(node, { type: 'get', key }, { kind: 'read', key }, reply('get-ok', node), done);
-          via.set(history.ops.length - 1, node);
-        },
-        put(node, key, value, done) {
-          simClient.call(node, { type: 'put', key, value }, { kind: 'write', key, value }, reply('put-ok', node), done);
-          via.set(history.ops.length - 1, node);
-        },
-      };
-    },
+    client: (id) => kvClient<Output>(sim, id, history, { timeoutMs: opts.clientTimeoutMs ?? 200, sentTo: (op, node) => via.set(op, node), refused: REFUSED }),
     hold(rule) {
       holding = rule;
     },

@@ -9,8 +9,8 @@
  */
 import { show, simulate } from 'learn-ds/harness';
 import {
-  History, SimClient, checkLinearizable, describeNonLinearizable, kvModel, summarize, uniformLatency,
-  type KvInput, type NetworkOptions, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
+  History, checkLinearizable, kvClient, describeNonLinearizable, kvModel, uniformLatency,
+  type KvClient, type KvInput, type NetworkOptions, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
 import type { KvNode, Message, QuorumOptions, Stored, Version } from 'learn-ds/subject/quorum-kv';
 import { createKvNode } from 'learn-ds/subject/quorum-kv';
@@ -74,12 +74,7 @@ export interface Puppet {
   release(count?: number, times?: number): void;
 }
 
-export interface Client {
-  id: NodeId;
-  readonly busy: boolean;
-  get(node: NodeId, key: string, done?: (op: Op) => void): void;
-  put(node: NodeId, key: string, value: string, done?: (op: Op) => void): void;
-}
+export type Client = KvClient<Output>;
 
 export interface ClusterOptions {
   seed: number;
@@ -331,29 +326,7 @@ export function cluster(opts: ClusterOptions): Cluster {
       return readLocal(id, sim.node(id) as unknown as KvNode);
     },
     holders,
-    client(id) {
-      const simClient = new SimClient<Input, Output>(sim, id, history, opts.clientTimeoutMs ?? 400);
-      const reply = (want: 'get-ok' | 'put-ok', node: NodeId) => (r: { [k: string]: unknown }) => {
-        if (r.type !== want || (want === 'get-ok' && r.value !== null && typeof r.value !== 'string')) {
-          return sim.violation(`${node} answered a ${want === 'get-ok' ? 'get' : 'put'} of client ${id} with ${summarize(r)}; expected ${want === 'get-ok' ? "{ type: 'get-ok', inReplyTo, value: a string or null }" : "{ type: 'put-ok', inReplyTo }"}`, [node]);
-        }
-        return want === 'get-ok' ? (r.value as string | null) : undefined;
-      };
-      return {
-        id,
-        get busy() {
-          return simClient.busy;
-        },
-        get(node, key, done) {
-          simClient.call(node, { type: 'get', key }, { kind: 'read', key }, reply('get-ok', node), done);
-          via.set(history.ops.length - 1, node);
-        },
-        put(node, key, value, done) {
-          simClient.call(node, { type: 'put', key, value }, { kind: 'write', key, value }, reply('put-ok', node), done);
-          via.set(history.ops.length - 1, node);
-        },
-      };
-    },
+    client: (id) => kvClient<Output>(sim, id, history, { timeoutMs: opts.clientTimeoutMs ?? 400, sentTo: (op, node) => via.set(op, node) }),
     puppet(id) {
       const p = puppets.get(id);
       if (!p) throw new Error(`${id} is not a puppet`);
