@@ -36,7 +36,7 @@ const ts = require(tsPath);
 const { options } = ts.convertCompilerOptionsFromJson({
   target: 'ES2023', lib: ['ES2023'], module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true,
   skipLibCheck: true, allowImportingTsExtensions: true, types: ['node'], typeRoots: [root + '/node_modules/@types'],
-  paths: { 'learn-ds/sim': [root + '/src/sim/index.ts'] },
+  paths: { 'learn-ds/sim': [root + '/src/sim/index.ts'], 'fast-check': [root + '/node_modules/fast-check'] },
 }, root);
 const program = ts.createProgram([file], options);
 const theirs = ts.getPreEmitDiagnostics(program).filter((d) =>

@@ -72,6 +72,14 @@ function toPosix(p: string): string {
   return p.split(sep).join('/');
 }
 
+/**
+ * Modules learner files import by name, resolved from learn-ds's own install: the simulation kit's
+ * types (nodes that run in the simulator) and fast-check (property-tests, where the learner writes properties).
+ */
+function modulePaths(pkg: string): Record<string, string[]> {
+  return { [SIM_MODULE]: [`${pkg}/src/sim/index.ts`], 'fast-check': [`${pkg}/node_modules/fast-check`] };
+}
+
 /** The workspace's tsconfig: strict, with Node's types resolved from learn-ds's own install. */
 export function workspaceTsconfig(root: string): string {
   const pkg = toPosix(relative(root, packageRoot)) || '.';
@@ -89,8 +97,7 @@ export function workspaceTsconfig(root: string): string {
       allowImportingTsExtensions: true,
       types: ['node'],
       typeRoots: [`${pkg}/node_modules/@types`],
-      // The simulation kit's types, for exercises whose nodes run in the simulator.
-      paths: { [SIM_MODULE]: [`${pkg}/src/sim/index.ts`] },
+      paths: modulePaths(pkg),
     },
     include: ['**/*.ts'],
   };
@@ -123,8 +130,9 @@ export async function createWorkspace(root: string): Promise<Workspace> {
 }
 
 /**
- * Workspaces made before the simulation kit existed lack its path mapping: add it, keeping the
- * rest of the learner's tsconfig as it is. A tsconfig that is not plain JSON is left alone.
+ * Workspaces made before the simulation kit (or fast-check's mapping) existed lack a path mapping:
+ * add what is missing, keeping the rest of the learner's tsconfig as it is. A tsconfig that is not
+ * plain JSON is left alone.
  */
 async function addSimPath(file: string): Promise<void> {
   let config: { compilerOptions?: { paths?: Record<string, string[]> } };
@@ -134,9 +142,11 @@ async function addSimPath(file: string): Promise<void> {
     return;
   }
   const options = config.compilerOptions;
-  if (!options || options.paths?.[SIM_MODULE]) return;
+  if (!options) return;
   const pkg = toPosix(relative(dirname(file), packageRoot)) || '.';
-  options.paths = { ...options.paths, [SIM_MODULE]: [`${pkg}/src/sim/index.ts`] };
+  const missing = Object.entries(modulePaths(pkg)).filter(([name]) => !options.paths?.[name]);
+  if (missing.length === 0) return;
+  options.paths = { ...options.paths, ...Object.fromEntries(missing) };
   await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
 }
 

@@ -4,6 +4,7 @@ export { loadSubject, SubjectError } from './subject.ts';
 export { suiteSeed, streamFor, prng, controlMathRandom } from './random.ts';
 export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, describeSettled, type Settled } from './time.ts';
 export { holds, type HoldsOptions } from './property.ts';
+export { runProperty, isProperty, processCpuMs, type AnyProperty, type PropertyOutcome, type PropertyRunOptions } from './run-property.ts';
 export { show } from './show.ts';
 export { simulate, checkScenario, explainScenarioFailure, SCENARIOS_ENV, type ScenarioOptions } from './simulate.ts';
 export { demo } from './demo.ts';
