@@ -137,6 +137,25 @@ describe('the warm verifier', () => {
     }
   });
 
+  test("a proof's run (stopWhen) skips the checks after the first failure naming the mistake, warm as cold; the next run is whole", async () => {
+    // The mutant whose named failure comes earliest, so that there are checks left to skip.
+    const full = new Map<ReturnType<typeof mutantsOf>[number], Verdict>();
+    for (const m of mutantsOf(exercise.dir)) full.set(m, await judgeWith(m.file, runner));
+    const named = (c: Verdict['checks'][number], text: string) => !c.passed && `${c.name}\n${c.message}\n${c.detail ?? ''}`.toLowerCase().includes(text.toLowerCase());
+    const [mutant, whole] = [...full].sort(([a, va], [b, vb]) => va.checks.findIndex((c) => named(c, a.expect)) - vb.checks.findIndex((c) => named(c, b.expect)))[0]!;
+    const at = whole.checks.findIndex((c) => named(c, mutant.expect));
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(whole.checks.length - 1);
+    const request = { exercise, file: mutant.file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40, stopWhen: mutant.expect.toUpperCase() };
+    const [warm, cold] = [await verify(request, (r) => runner.run(r)), await verify(request)];
+    expect(warm).toEqual(cold);
+    // Up to the named failure, the very verdict of a whole run; after it, every check skipped.
+    expect(warm.checks.slice(0, at + 1)).toEqual(whole.checks.slice(0, at + 1));
+    expect(warm.checks.slice(at + 1).map((c) => c.message)).toEqual(whole.checks.slice(at + 1).map(() => 'this check was skipped'));
+    // The warm child forgets the text: the next run of the same file is whole again.
+    expect(await judgeWith(mutant.file, runner)).toEqual(whole);
+  }, 120_000);
+
   test('an infinite loop is cut at the timeout with the cold verdict; the child is replaced and the next run works', async () => {
     const loop = join(fixtures, 'infinite-loop.ts');
     // A limit in CPU time: 3 s keeps the test short however busy the machine is.

@@ -55,8 +55,12 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
   withoutShrinking();
   const own = options.runner ? undefined : new WarmSuiteRunner();
   const runner: SuiteRunner = options.runner ?? ((r) => own!.run(r));
-  const judge = async (subject: string, file: string, seed: number): Promise<Verdict> => {
-    const verdict = await verify({ exercise, file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS }, runner);
+  const judge = async (subject: string, file: string, seed: number, stopWhen?: string): Promise<Verdict> => {
+    const request = { exercise, file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS };
+    let verdict = await verify(stopWhen ? { ...request, stopWhen } : request, runner);
+    // The run stops where the child saw the mistake named; should the verdict tell it otherwise,
+    // the whole suite runs again, so the rule judges a complete verdict.
+    if (stopWhen && !names(verdict, stopWhen)) verdict = await verify(request, runner);
     options.onVerdict?.(subject, seed, verdict);
     return verdict;
   };
@@ -71,13 +75,18 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
         continue;
       }
       const verdicts: Verdict[] = [];
-      for (const seed of options.mutantSeeds) verdicts.push(await judge(`mutant ${mutant.name}`, mutant.file, seed));
+      for (const seed of options.mutantSeeds) verdicts.push(await judge(`mutant ${mutant.name}`, mutant.file, seed, mutant.expect));
       mutants.push({ mutant, verdicts });
     }
     return { reference, starter, mutants, ms: performance.now() - start };
   } finally {
     own?.close();
   }
+}
+
+/** Whether a failing check of the verdict mentions the text (case-insensitive), as a mutant's `expect` must. */
+export function names(verdict: Verdict, text: string): boolean {
+  return failureText(verdict).toLowerCase().includes(text.toLowerCase());
 }
 
 /** Failed checks of a verdict as text: what a mutant's `expect` must be found in. */

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { readExercise, type Exercise } from '../catalog/catalog.ts';
 import { citableSections } from '../catalog/chapters.ts';
-import { failureText, PROOF_TIMEOUT_SECONDS, proveExercise, type Proof, type ProofOptions } from './prove.ts';
+import { names, PROOF_TIMEOUT_SECONDS, proveExercise, type Proof, type ProofOptions } from './prove.ts';
 import { isBroken, loadMutants } from './mutants.ts';
 import type { Verdict } from '../verify/verdict.ts';
 
@@ -288,7 +288,7 @@ export function proofFindings(exercise: Exercise, proof: Proof): Finding[] {
     const shown = relative(dirname(exercise.dir), mutant.source);
     const passed = verdicts.filter((v) => v.passed);
     const unloaded = verdicts.filter((v) => !v.passed && v.checks[0]?.passed === false);
-    const unnamed = verdicts.filter((v) => !v.passed && v.checks[0]?.passed !== false && !failureText(v).toLowerCase().includes(mutant.expect.toLowerCase()));
+    const unnamed = verdicts.filter((v) => !v.passed && v.checks[0]?.passed !== false && !names(v, mutant.expect));
     if (passed.length > 0) {
       found.push({ rule: 'mutants-fail', problem: `mutant ${mutant.name} passes on seed${passed.length > 1 ? 's' : ''} ${seedsOf(passed)}: the suite misses "${mutant.mistake}"`, fix: `add a check that this mistake fails under every seed (${shown})` });
     }

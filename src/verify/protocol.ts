@@ -26,6 +26,12 @@ export const ENV = {
    * set by `verify` in its own environment so that every runner (cold, warm, daemon) passes it on.
    */
   failures: 'LEARN_DS_FAILURES_DIR',
+  /**
+   * Authors' proofs only (src/dev/prove.ts): once a check fails whose name, message or detail
+   * contains this text (case-insensitive), the checks after it are skipped. A mutant's proof needs
+   * one failing check that names its mistake, not the rest of the suite.
+   */
+  stopWhen: 'LEARN_DS_STOP_WHEN',
 } as const;
 
 export type TestState = 'passed' | 'failed' | 'skipped' | 'pending';

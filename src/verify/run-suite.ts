@@ -23,6 +23,8 @@ export interface SuiteRequest {
   demo?: boolean;
   /** Aborting it ends the run as Ctrl-C does (watch, when the learner quits during a cold run). */
   signal?: AbortSignal;
+  /** Skip the checks after the first failing one that mentions this text (ENV.stopWhen). */
+  stopWhen?: string;
 }
 
 export interface SuiteOutcome {
@@ -116,6 +118,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
       [ENV.exerciseDir]: request.exerciseDir,
       [ENV.testTimeoutMs]: String(testTimeoutMs(request.timeoutMs)),
       ...(request.demo ? { [ENV.demo]: '1' } : {}),
+      ...(request.stopWhen ? { [ENV.stopWhen]: request.stopWhen } : {}),
       FORCE_COLOR: '0',
       NO_COLOR: '1',
       CI: 'true',

@@ -19,6 +19,8 @@ export interface VerifyRequest {
   seed?: number;
   /** Hard limit of the whole run, in seconds; the exercise's own limit otherwise. */
   timeoutSeconds?: number;
+  /** Authors' proofs: skip the checks after the first failing one that mentions this text. */
+  stopWhen?: string;
 }
 
 /** Seeds are drawn from a range that is easy to read and to type back. */
@@ -47,6 +49,7 @@ export async function verify(request: VerifyRequest, runner: SuiteRunner = runSu
   const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
   const problem = await preflight(file, shownFile);
   if (problem) return judge({ ...base, preflight: problem });
-  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs });
+  const stopWhen = request.stopWhen ? { stopWhen: request.stopWhen } : {};
+  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, ...stopWhen });
   return judge({ ...base, preflight: null, outcome });
 }

@@ -100,6 +100,22 @@ beforeEach(() => {
   if (report) writeFileSync(runningFile(report), (expect.getState().currentTestName ?? '').split(' > ').join(' › '));
 });
 
+// Authors' proofs (ENV.stopWhen): a mutant's run ends at its first failing check that names the
+// mistake; the checks after it are skipped, which is most of the time a proof spends.
+const stopWhen = process.env[ENV.stopWhen]?.toLowerCase();
+if (stopWhen) {
+  let stopped = false;
+  beforeEach((context) => {
+    if (stopped) context.skip();
+    const name = expect.getState().currentTestName ?? '';
+    context.onTestFailed(({ task }) => {
+      const errors = task.result?.errors ?? [];
+      const text = [name, ...errors.flatMap((e) => [e.message, (e as { learnerDetail?: unknown }).learnerDetail])];
+      if (text.some((t) => typeof t === 'string' && t.toLowerCase().includes(stopWhen))) stopped = true;
+    });
+  });
+}
+
 afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();

@@ -44,6 +44,8 @@ async function runOnce(vitest: Vitest, specs: TestSpecification[], message: RunM
   process.env[ENV.exports] = message.exports.join(',');
   process.env[ENV.seed] = String(message.seed);
   process.env[ENV.report] = message.reportFile;
+  if (message.stopWhen) process.env[ENV.stopWhen] = message.stopWhen;
+  else delete process.env[ENV.stopWhen];
   invalidateLearnerModules(vitest, message.subjectFile);
   process.exitCode = undefined;
   const start = performance.now();

@@ -13,6 +13,8 @@ export interface RunMessage {
   seed: number;
   /** Where the reporter writes this run's RawReport (and the setup its ".running" file). */
   reportFile: string;
+  /** ENV.stopWhen for this run (authors' proofs). */
+  stopWhen?: string;
 }
 
 /** Where a run's time went, from vitest's own per-file diagnostics (ms, summed over files). */

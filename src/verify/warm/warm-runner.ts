@@ -137,6 +137,7 @@ export class WarmSuiteRunner {
       exports: request.exports,
       seed: request.seed,
       reportFile,
+      ...(request.stopWhen ? { stopWhen: request.stopWhen } : {}),
     };
     // A send to a child that just died fails quietly: its exit ends the run below.
     child.process.send(message, () => undefined);
