@@ -141,13 +141,14 @@ export function createTracer(options: TracerOptions): Tracer {
   return {
     handler(fn) {
       return (req, res) => {
-        storage.run(spanFor(req), () => {
-          void Promise.resolve()
-            .then(() => fn(req, res))
-            .catch(() => {
-              if (!res.headersSent) res.writeHead(500);
-              res.end();
-            });
+        // Everything fn starts, now or after awaits and timers, sees this request's span.
+        void storage.run(spanFor(req), async () => {
+          try {
+            await fn(req, res);
+          } catch {
+            if (!res.headersSent) res.writeHead(500);
+            res.end();
+          }
         });
       };
     },
