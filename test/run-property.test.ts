@@ -63,7 +63,7 @@ describe('runProperty', () => {
 
   test("ignores fast-check's global settings: a learner cannot lower the runs, pin the seed or add plugins", async () => {
     const values: number[] = [];
-    fc.configureGlobal({ numRuns: 1, seed: 1, endOnFailure: true, examples: [[-1]], interruptAfterTimeLimit: 0, markInterruptAsFailure: true });
+    fc.configureGlobal({ numRuns: 1, seed: 1, endOnFailure: true, interruptAfterTimeLimit: 0, markInterruptAsFailure: true });
     const outcome = await runProperty(fc.property(fc.integer(), (n) => void values.push(n)), { ...base, numRuns: 30 });
     expect(outcome).toMatchObject({ kind: 'held', runs: 30 });
     fc.resetConfigureGlobal();
