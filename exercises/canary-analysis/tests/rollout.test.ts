@@ -134,7 +134,7 @@ test('the canary is compared with the baseline of the same windows: load rising 
   const rand = streamFor('drift');
   const { rollout } = drive({
     what: 'traffic where every window is 25% slower than the last, on both sides alike',
-    next: (percent, i) => window(rand, { ...HEALTHY, medianMs: grow(i) }, { ...HEALTHY, medianMs: grow(i) }, REQUESTS_AT[percent]! / 4),
+    next: (percent, i) => window(rand, { medianMs: grow(i), errorRate: 0 }, { medianMs: grow(i), errorRate: 0 }, REQUESTS_AT[percent]! / 4),
   });
   check(rollout.state === 'complete', () => `the rollout ended ${show(rollout.state)}; expected 'complete'`);
 });

@@ -4,7 +4,7 @@ import type { Side, Window } from 'learn-ds/subject/canary-analysis';
 export interface Service {
   /** Median latency in ms; latencies are log-normal around it. */
   medianMs: number;
-  /** Spread of the log-normal (0.15: two requests in three within ±15% of the median). */
+  /** Spread of the log-normal (0.1: two requests in three within ±10% of the median). */
   spread?: number;
   /** Share of requests that fail. */
   errorRate: number;
@@ -25,7 +25,7 @@ export function serve(rand: () => number, service: Service, requests: number, re
       errors++;
       continue;
     }
-    const ms = service.medianMs * Math.exp((service.spread ?? 0.15) * normal(rand));
+    const ms = service.medianMs * Math.exp((service.spread ?? 0.1) * normal(rand));
     latenciesMs.push(Math.round(ms / resolutionMs) * resolutionMs);
   }
   return { latenciesMs, errors };
@@ -36,6 +36,6 @@ export function window(rand: () => number, baseline: Service, canary: Service, r
 }
 
 /** Requests per side in one window at each stage of the rollout (the canary's share grows). */
-export const REQUESTS_AT: Readonly<Record<number, number>> = { 1: 2000, 10: 4000, 50: 8000 };
+export const REQUESTS_AT: Readonly<Record<number, number>> = { 1: 1000, 10: 2000, 50: 4000 };
 
 export const HEALTHY: Service = { medianMs: 120, errorRate: 0.002 };
