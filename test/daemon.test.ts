@@ -74,6 +74,29 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
   }, 120_000);
 
+  test("a run in flight is never cut short by another terminal's verify that replaces the daemon: both are judged", async () => {
+    const { runtimeDir, base, stop } = setUp();
+    // A correct file whose import takes a while (a busy second), so that its run is still going
+    // when the other verify, with another environment (another daemon's), arrives.
+    const slow = join(tempDir(), 'slow.ts');
+    writeFileSync(slow, `const until = performance.now() + 1500;\nwhile (performance.now() < until);\n${readFileSync(exercise.solutionPath, 'utf8')}`);
+    const first = learnDs(tempDir(), ['verify', exercise.id, '--file', slow, '--seed', '1'], base);
+    await expect.poll(() => processesOf(runtimeDir).length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(1);
+    const [before] = daemons(runtimeDir);
+    const other = join(tempDir(), 'mine.ts');
+    copyFileSync(exercise.solutionPath, other);
+    const second = await learnDs(tempDir(), ['verify', exercise.id, '--file', other, '--seed', '1'], { ...base, LEARN_DS_SCENARIOS: '3' });
+    const done = await first;
+    expect(done.stdout, done.stderr).not.toContain('Interrupted');
+    expect(done.exitCode, done.stdout).toBe(0);
+    expect(second.exitCode, second.stdout).toBe(0);
+    // The old daemon left once its run was done; the newer one serves from now on.
+    await expect.poll(() => daemons(runtimeDir).includes(before!), { timeout: 10_000 }).toBe(false);
+    expect(daemons(runtimeDir)).toHaveLength(1);
+    await stop();
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+  }, 180_000);
+
   test('it exits by itself when idle, leaving no process', async () => {
     const { runtimeDir, verifyOnce } = setUp({ LEARN_DS_DAEMON_IDLE_SECONDS: '2' });
     expect((await verifyOnce()).exitCode).toBe(0);

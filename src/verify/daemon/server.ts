@@ -44,23 +44,40 @@ export async function runDaemon(): Promise<void> {
   let idleTimer: NodeJS.Timeout | undefined;
   let server: Server | undefined;
   let stopping = false;
+  let retiring = false;
 
-  const shutdown = () => {
-    if (stopping) return;
-    stopping = true;
-    for (const entry of entries.values()) entry.runner.close();
-    entries.clear();
+  /** Leaves the socket's path to a successor: a new daemon may listen there from now on. */
+  const releasePath = () => {
+    if (retiring) return;
+    retiring = true;
     server?.close();
     try {
       rmSync(path, { force: true });
     } catch {
       // gone already
     }
+  };
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const entry of entries.values()) entry.runner.close();
+    entries.clear();
+    releasePath();
     // Children were killed by close(); nothing else keeps this process.
     setTimeout(() => process.exit(0), 50).unref();
   };
+  /**
+   * Another learn-ds asked (its code, Node or environment differ): this daemon takes no new run,
+   * frees the path for that one's own daemon, and exits once the runs it accepted are done. A run
+   * in flight for another terminal is never cut short by it (it would read as a Ctrl-C there).
+   */
+  const retire = () => {
+    releasePath();
+    if (active === 0) shutdown();
+  };
   const touch = () => {
     if (idleTimer) clearTimeout(idleTimer);
+    if (retiring && active === 0) return shutdown();
     idleTimer = active === 0 ? setTimeout(shutdown, idleMs()) : undefined;
   };
 
@@ -101,10 +118,10 @@ export async function runDaemon(): Promise<void> {
           shutdown();
           return;
         }
-        if (message.version !== version) {
+        if (message.version !== version || retiring) {
           send({ type: 'stale' });
           socket.end();
-          shutdown();
+          retire();
           return;
         }
         const { request } = message;
