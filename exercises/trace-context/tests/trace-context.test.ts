@@ -452,7 +452,8 @@ test('writes each log line as one JSON object with service, trace_id, span_id, p
   const own = { service, trace_id: traceId, span_id: spanId, parent_id: parentId, message: 'forged fields' };
   check(
     Object.entries(own).every(([k, v]) => second[k] === v),
-    () => `tracer.log('forged fields', ${show(forged)}) wrote ${show(second)}; expected service, trace_id, span_id, parent_id and message to be the tracer's own, ${show(own)}: fields given may not replace them`,
+    () => `tracer.log('forged fields', ${show(forged)}), called after an await, wrote ${show(second)}; expected service, trace_id, span_id, parent_id and message to be the tracer's own, ${show(own)}: ` +
+      (second.span_id === null ? 'the request\'s context was lost after the await (run the handler inside asyncLocalStorage.run)' : 'fields given may not replace them'),
   );
 });
 
