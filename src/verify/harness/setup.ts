@@ -29,7 +29,9 @@ process.exit = ((code?: unknown) => {
 // test's own timer that their code merely triggered, or AbortSignal.timeout()'s, is not theirs.
 const liveTimers = new Map<unknown, string>();
 const ownCode = new Map<string, boolean>();
-const FRAME_FILE = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/;
+// The path must open the frame's location ("at /…" or "(/…"): a node: frame, say
+// node:internal/deps/undici/undici (fetch's timers), is nobody's file, never the learner's.
+const FRAME_FILE = /(?:^at |\()((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/;
 function learnerSite(): string | undefined {
   for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
     const file = FRAME_FILE.exec(line.trim())?.[1]?.replace(/^file:\/\//, '');
