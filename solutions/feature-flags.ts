@@ -76,14 +76,14 @@ function parseConfig(text: string): Config {
 }
 
 /**
- * Where a user falls for a flag, in [0, 100): 10,000 buckets of 0.01 %, from a hash of the flag's
+ * Where a user falls for a flag, in [0, 100): 1,000 buckets of 0.1 %, from a hash of the flag's
  * key and the user id together (so flags are independent), with nothing random and nothing of the
  * percentage in it (so it is stable and a rollout only ever adds users). The NUL separator keeps
  * ('ab', 'c') and ('a', 'bc') apart.
  */
 function bucketOf(flagKey: string, userId: string): number {
   const digest = createHash('sha256').update(flagKey).update('\0').update(userId).digest();
-  return (digest.readUInt32BE(0) % 10_000) / 100;
+  return (digest.readUInt32BE(0) % 1_000) / 10;
 }
 
 /**

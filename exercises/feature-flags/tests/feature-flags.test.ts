@@ -27,11 +27,11 @@ interface Settings {
   delayMs: number;
 }
 
-/** reloadIntervalMs 2000..10000, killSwitchIntervalMs 50..200, delayMs 1..40: a reload is always far beyond a kill's bound. */
+/** reloadIntervalMs 2000..5000, killSwitchIntervalMs 50..200, delayMs 1..40: a reload is always far beyond a kill's bound. */
 function settingsFor(label: string): Settings {
   const random = streamFor(`${label}/settings`);
   const pick = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
-  return { reloadIntervalMs: 1000 * pick(2, 10), killSwitchIntervalMs: 10 * pick(5, 20), delayMs: pick(1, 40) };
+  return { reloadIntervalMs: 1000 * pick(2, 5), killSwitchIntervalMs: 10 * pick(5, 20), delayMs: pick(1, 40) };
 }
 
 function settingsText(s: Settings): string {
@@ -500,9 +500,9 @@ function sample(users: Iterable<string>, n = 3): string {
   return [...users].slice(0, n).map((u) => show(u)).join(', ');
 }
 
-test('0 % lets nobody in and 100 % lets everybody in (120,000 user ids of every shape, and the empty one)', async () => {
+test('0 % lets nobody in and 100 % lets everybody in (20,000 user ids of every shape, and the empty one)', async () => {
   useVirtualTime();
-  const users = mixedUserIds('edges', 30_000);
+  const users = mixedUserIds('edges', 5_000);
   const r = await serving('edges', [on('zero-flag', 0), on('full-flag', 100)]);
   const inAtZero = members(r.flags, 'zero-flag', users, 'with zero-flag at rolloutPercent 0');
   check(inAtZero.size === 0, () =>
@@ -538,12 +538,12 @@ test("a user's answer is stable: asked again, by a fresh instance, and by your m
 
 const STEPS = [0, 0.1, 1, 5, 10, 12, 12.4, 12.5, 12.6, 13, 20, 33.3, 50, 66.7, 90, 99.9, 100];
 
-/** Who is in `flagKey` at each percentage of STEPS, one reload per step on one instance. */
-async function rolloutSteps(label: string, flagKey: string, users: readonly string[]): Promise<Set<string>[]> {
-  const r = await running(label, [on(flagKey, STEPS[0]!)]);
+/** Who is in `flagKey` at each of `steps`, one reload per step on one instance. */
+async function rolloutSteps(label: string, flagKey: string, users: readonly string[], steps: readonly number[]): Promise<Set<string>[]> {
+  const r = await running(label, [on(flagKey, steps[0]!)]);
   const { reloadIntervalMs: R, delayMs: d } = r.s;
   const sets: Set<string>[] = [];
-  for (const [i, percent] of STEPS.entries()) {
+  for (const [i, percent] of steps.entries()) {
     r.service.setFlags([on(flagKey, percent)]);
     await at(r, (i + 1) * R + d);
     sets.push(members(r.flags, flagKey, users, `with ${flagKey} reloaded at rolloutPercent ${percent}`));
@@ -554,8 +554,8 @@ async function rolloutSteps(label: string, flagKey: string, users: readonly stri
 
 test('a rollout is monotone: everyone in at one percentage is still in at every higher one', async () => {
   useVirtualTime();
-  const users = mixedUserIds('monotone', 2_500);
-  const sets = await rolloutSteps('monotone', 'new-checkout', users);
+  const users = mixedUserIds('monotone', 1_250);
+  const sets = await rolloutSteps('monotone', 'new-checkout', users, STEPS);
   for (let i = 1; i < STEPS.length; i++) {
     const dropped = [...sets[i - 1]!].filter((u) => !sets[i]!.has(u));
     check(dropped.length === 0, () =>
@@ -567,14 +567,15 @@ test('a rollout is monotone: everyone in at one percentage is still in at every 
 test('fractional percentages count: 12.4 %, 12.5 % and 12.6 % each let in more users than the one before, and 0.1 % lets some in', async () => {
   useVirtualTime();
   const users = mixedUserIds('fractional', 5_000);
-  const sets = await rolloutSteps('fractional', 'dark-mode', users);
-  const size = (percent: number) => sets[STEPS.indexOf(percent)]!.size;
+  const steps = [0, 0.1, 12, 12.4, 12.5, 12.6, 13];
+  const sets = await rolloutSteps('fractional', 'dark-mode', users, steps);
+  const size = (percent: number) => sets[steps.indexOf(percent)]!.size;
   for (const [low, high] of [[12, 12.4], [12.4, 12.5], [12.5, 12.6], [12.6, 13], [0, 0.1]] as const) {
     const a = size(low);
     const b = size(high);
     check(b > a, () =>
       `${b} of ${users.length} users were in at ${high} % and ${a} at ${low} %; expected more at ${high} % (about ${Math.round((users.length * (high - low)) / 100)} more): ` +
-      'a fractional percentage counts as it is, not rounded; make the buckets at least as fine as 0.01 %');
+      'a fractional percentage counts as it is, not rounded; make the buckets at least as fine as 0.1 %');
   }
 });
 
@@ -585,10 +586,10 @@ function binomialTolerance(n: number, p: number): number {
 
 test('the share of users let in matches the percentage, for user ids of every shape (sequential, random, mixed case, non-ASCII)', async () => {
   useVirtualTime();
-  const percents = [0.1, 1, 12.5, 33.3, 50, 87.5, 99.9];
+  const percents = [0.1, 1, 12.5, 50, 87.5, 99.9];
   const r = await serving('shares', percents.map((p, i) => on(`rollout-${i}`, p)));
   for (const shape of SHAPES) {
-    const users = userIds('shares', shape, 5_000);
+    const users = userIds('shares', shape, 4_000);
     for (const [i, percent] of percents.entries()) {
       const count = members(r.flags, `rollout-${i}`, users, `at rolloutPercent ${percent}`).size;
       const expected = (users.length * percent) / 100;
@@ -602,7 +603,7 @@ test('the share of users let in matches the percentage, for user ids of every sh
 
 test("flags are independent: being in one flag's rollout tells nothing about being in another's", async () => {
   useVirtualTime();
-  const users = mixedUserIds('independent', 5_000);
+  const users = mixedUserIds('independent', 4_000);
   const pairs: [string, number, string, number][] = [
     ['checkout-v2', 50, 'checkout-v3', 50],
     ['new-checkout', 50, 'dark-mode', 50],
