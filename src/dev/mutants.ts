@@ -12,10 +12,11 @@
  * verify judges it as it would a learner's file (it imports `learn-ds/sim` as the reference does).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { applyPatch, createTwoFilesPatch, parsePatch, type StructuredPatch } from 'diff';
+import { packageRoot } from '../package-paths.ts';
 
 /** What the mutant tools need to know about an exercise. */
 export interface MutantHost {
@@ -140,12 +141,31 @@ function scratchFile(id: string, name: string, source: string): string {
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
   const root = join(tmpdir(), `learn-ds-mutants-${process.getuid?.() ?? 'user'}`);
   const file = join(root, id, hash, `${name}.ts`);
+  linkNodeModules(root);
   if (existsSync(file)) return file;
   mkdirSync(dirname(file), { recursive: true });
   // An ES module, as the reference is in the package (the type checker reads this).
   writeAtomically(join(root, 'package.json'), '{ "type": "module" }\n');
   writeAtomically(file, source);
   return file;
+}
+
+/**
+ * A learner's file may import a package learn-ds brings by its bare name (fast-check, in
+ * property-tests): from the scratch folder it resolves through a link to the package's
+ * node_modules, for the type checker as in a hidden run. A link already there (made by another
+ * run, or another clone) is kept unless it leads nowhere.
+ */
+function linkNodeModules(root: string): void {
+  const link = join(root, 'node_modules');
+  if (existsSync(link)) return;
+  try {
+    mkdirSync(root, { recursive: true });
+    rmSync(link, { force: true }); // a link that leads nowhere
+    symlinkSync(join(packageRoot, 'node_modules'), link, 'junction');
+  } catch {
+    // made at the same moment by another run
+  }
 }
 
 /** Written beside and renamed into place: several processes may write the same file at once. */
