@@ -35,10 +35,7 @@ export interface Line {
   raw: string;
 }
 
-/**
- * Every answer closes its connection: an HTTP client that keeps idle connections open (fetch does)
- * keeps a timer for each, which would outlive the check.
- */
+/** Every answer closes its connection: no idle connection that fetch keeps open outlives the check. */
 const CLOSE = { connection: 'close' };
 
 /** The messages each service logs for each request, in order. */
@@ -141,7 +138,7 @@ export class World {
   private expectAnswered(sent: Sent, service: string, tag: string, headers: ReadonlyArray<readonly [string, string]>): void {
     const what = `a request to ${service} (${tag}) with ${describeHeaders(headers)}`;
     const problems = this.problems.length > 0 ? `: ${this.problems.join('; ')}` : '';
-    if (sent.kind === 'timeout') fail(`${what} was not answered within 3 s${problems || ' (does your handler run the function it wraps?)'}`);
+    if (sent.kind === 'timeout') fail(`${what} was not answered within ${sent.afterMs / 1000} s${problems || ' (does your handler run the function it wraps?)'}`);
     if (sent.kind === 'error') fail(`${what} got no response (${sent.error})${problems}`);
     if (sent.status !== 200 || problems) fail(`${what} was answered ${sent.status}${problems}`);
   }
