@@ -54,7 +54,7 @@ test("the consumer writes each message's effect, then deletes it; a message whos
 });
 
 /** The crash run: four messages, one poison; consumer A crashes right after its step k, restarts and goes on. */
-async function crashRun(k: number): Promise<{ fleet: Fleet; crashed: boolean; sent: Array<{ id: string; body: Json }>; poisonId: string }> {
+async function crashRun(k: number): Promise<{ fleet: Fleet; crashed: boolean; sent: Array<{ id: string; body: Json }>; poisonId: string; left: string[] }> {
   const { broker, queue } = await freshQueue(OPTIONS);
   const sent = [
     { id: 'order-1', body: 'first' as Json },
@@ -74,18 +74,25 @@ async function crashRun(k: number): Promise<{ fleet: Fleet; crashed: boolean; se
   if (crashed) fleet.start('A');
   await advance(OPTIONS.visibilityTimeoutMs);
   await pollUntil(fleet, 'A', 8, () => false);
-  return { fleet, crashed, sent, poisonId };
+  await advance(OPTIONS.visibilityTimeoutMs);
+  const dead = (await must(queue.deadLetters(), 'deadLetters()')).map((d) => `${show(d.id)} (in the dead letters)`);
+  const left = [...(await receive(queue, 10, 0)).map((m) => show(m.id)), ...dead].filter((id) => !id.startsWith(show(poisonId)));
+  return { fleet, crashed, sent, poisonId, left };
 }
 
 test('a consumer crash right after any of its steps (a receive, a write, a delete) loses no message and applies none twice', async () => {
   for (let k = 1; k <= 60; k++) {
-    const { fleet, crashed, sent, poisonId } = await crashRun(k);
+    const { fleet, crashed, sent, poisonId, left } = await crashRun(k);
     const where = `consumer A crashed right after its step ${k} (steps: each queue call that returned, each database write applied) and restarted`;
     for (const m of sent) {
       if (m.id === poisonId) continue;
       const n = applied(fleet, m.id);
       if (n === 0) fail(`${where}: message ${show(m.id)} was never applied, yet it is gone from the queue: lost. Delete only after the effect is written, and write the effect and its dedup record together`, fleet.story());
       if (n > 1) fail(`${where}: message ${show(m.id)} was applied ${n} times: processed twice. Write the effect and its dedup record in one write, so that a crash leaves both or neither`, fleet.story());
+    }
+    const stuck = left[0];
+    if (stuck !== undefined) {
+      fail(`${where}: message ${stuck} was applied, yet it was not deleted after 8 more polls: when a redelivered message was already applied, delete it anyway`, fleet.story());
     }
     if (!crashed) break;
   }
