@@ -12,7 +12,7 @@ export async function must<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** Ids of every shape: sequential, mixed case, non-ASCII, names an object already has, separators. */
-export const IDS = ['msg-1', 'MSG-1', 'constructor', 'ñandú-😀-日本', 'a/b:c d', 'toString', '42', 'Msg-10'] as const;
+export const IDS = ['msg-1', 'MSG-1', 'constructor', 'ñandú-😀-日本', 'a/b:c d', '', 'toString', '42', 'Msg-10'] as const;
 
 /** Bodies of every kind JSON has. */
 export const BODIES: Json[] = [
