@@ -196,9 +196,7 @@ function reach(w: WindowView, threshold: number, minEvents: number): string {
   if (!w.enough) return `the ${w.label} window has ${w.total} events, fewer than minEvents (${minEvents}), so it cannot alert`;
   const exactly = Math.abs(w.burn - threshold) < 1e-6;
   if (w.burn >= threshold - THRESHOLD_SLACK) {
-    return exactly
-      ? `the ${w.label} burn rate is exactly ${threshold}, which reaches it (≥; in floating point it may come out a hair under, e.g. 1 − 0.999 is 0.0010000000000000009: allow ${THRESHOLD_SLACK})`
-      : `the ${w.label} burn rate ${show(w.burn)} ≥ ${threshold}`;
+    return exactly ? `the ${w.label} burn rate is exactly ${threshold}, which reaches it (≥)` : `the ${w.label} burn rate ${show(w.burn)} ≥ ${threshold}`;
   }
   return `the ${w.label} burn rate ${show(w.burn)} < ${threshold}`;
 }
@@ -210,7 +208,11 @@ function pair(want: Expected, long: WindowName, short: WindowName, threshold: nu
   const ok = (w: WindowView) => w.enough && w.burn >= threshold - THRESHOLD_SLACK;
   const holds = ok(l) && ok(s);
   const parts = holds ? [reach(l, threshold, minEvents), reach(s, threshold, minEvents)] : [l, s].filter((w) => !ok(w)).map((w) => reach(w, threshold, minEvents));
-  return { holds, text: parts.join(' and ') };
+  const atEdge = [l, s].some((w) => w.enough && Math.abs(w.burn - threshold) < 1e-6);
+  const note = atEdge
+    ? ` (in floating point a burn rate of exactly ${threshold} may come out a hair under it: 1 − 0.999 is 0.0010000000000000009; hence the allowance of ${THRESHOLD_SLACK})`
+    : '';
+  return { holds, text: parts.join(' and ') + note };
 }
 
 export function explainPage(want: Expected): string {
@@ -229,7 +231,7 @@ export function explainTicket(want: Expected): string {
 /** Every window as the model sees it, for the detail under a failure. */
 export function windowTable(want: Expected, minute: number): string {
   const rows = want.windows.map((w) => {
-    const range = `minutes ${minute - w.minutes + 1}..${minute}`;
+    const range = `minutes ${Math.max(0, minute - w.minutes + 1)}..${minute}`;
     return `  ${w.name.padEnd(4)} ${range.padEnd(30)} ${String(w.total).padStart(10)} events ${String(w.bad).padStart(8)} bad   burn rate ${show(w.burn)}`;
   });
   return [`the windows ending at minute ${minute}, as the statement defines them:`, ...rows].join('\n');
