@@ -2,9 +2,8 @@
 // a payment retried after its answer was lost, a duplicate sent while the first still waits for the
 // gateway, the key reused with another body, a gateway failure and its retry; with the charges made.
 import http from 'node:http';
-import { demo, labelled } from 'learn-ds/harness';
+import { demo, labelled, closeServers, send, startServer, type Outcome } from 'learn-ds/harness';
 import { createPaymentServer, type ChargeRequest } from 'learn-ds/subject/idempotency-keys';
-import { closeServers, send, startServer, type Outcome } from './tests/http.ts';
 
 /** A gateway that numbers its charges and, for the calls it is told to, holds or fails them. */
 class Gateway {
@@ -66,8 +65,9 @@ demo('payments over HTTP: a lost answer, a duplicate in flight, a reused key, a 
   const gateway = new Gateway();
   const rows: Array<readonly [string, string]> = [];
   try {
-    const port = await startServer('createPaymentServer', () => createPaymentServer({ gateway, keyTtlMs: 24 * 3600_000 }));
-    const post = async (key: string, payload: string) => send(port, { method: 'POST', path: '/payments', headers: { 'Idempotency-Key': key }, body: payload });
+    const { port } = await startServer('createPaymentServer(…)', () => createPaymentServer({ gateway, keyTtlMs: 24 * 3600_000 }));
+    const post = async (key: string, payload: string) =>
+      send(port, { method: 'POST', path: '/payments', headers: { 'Idempotency-Key': key, 'Content-Type': 'application/json' }, body: payload });
     const row = (request: string, answer: string) => rows.push([request, `${answer.padEnd(34)}charges: ${gateway.charges.length}`]);
 
     await sendAndLoseAnswer(port, gateway, 'pay-1', body('ada', 1250));

@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, test, vi } from 'vitest';
-import { check, fail, describeThrown, show, streamFor } from 'learn-ds/harness';
+import { check, fail, describeThrown, show, streamFor, closeServers, describeTimeout, requestTimeoutMs, send, startServer, within, type Outcome, type Reply } from 'learn-ds/harness';
 import type { ChargeRequest } from 'learn-ds/subject/idempotency-keys';
-import { closeServers, describeTimeout, requestTimeoutMs, send, startServer, within, type Outcome, type Reply } from './http.ts';
 import { createPaymentServer } from 'learn-ds/subject/idempotency-keys';
 
 // Every check starts real servers on loopback; whatever happens, they are closed after it.
@@ -90,8 +89,8 @@ function dataFor(label: string) {
   };
 }
 
-function start(gateway: FakeGateway, keyTtlMs = 60_000): Promise<number> {
-  return startServer('createPaymentServer', () => createPaymentServer({ gateway, keyTtlMs }));
+async function start(gateway: FakeGateway, keyTtlMs = 60_000): Promise<number> {
+  return (await startServer('createPaymentServer(…)', () => createPaymentServer({ gateway, keyTtlMs }))).port;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +109,7 @@ function bodyOf(p: Post): string {
 }
 
 function post(port: number, p: Post): Promise<Outcome> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (p.key !== undefined) headers['Idempotency-Key'] = p.key;
   return send(port, { method: 'POST', path: '/payments', headers, body: bodyOf(p) });
 }
@@ -552,7 +551,7 @@ test('answers 404 to anything but POST /payments, charging nothing', async () =>
   const d = dataFor('not found');
   const gw = new FakeGateway('z');
   const port = await start(gw);
-  const headers = { 'Idempotency-Key': d.key() };
+  const headers = { 'Idempotency-Key': d.key(), 'Content-Type': 'application/json' };
   const body = JSON.stringify(d.charge());
   const requests = [
     { method: 'GET', path: '/payments', headers },

@@ -13,3 +13,17 @@ export { figure, withinLimit, type FigureOptions } from './figures.ts';
 export { sometimes, SuiteBug } from './sometimes.ts';
 export { expectProgress, ProgressFailure, type ProgressOptions } from './progress.ts';
 export { sparkline, bucket, bar, timeAxis, stateStrip, labelled, formatMs, type Segment } from '../../report/charts.ts';
+export {
+  startServer,
+  listenOnLoopback,
+  closeServers,
+  send,
+  within,
+  deadPort,
+  requestTimeoutMs,
+  describeTimeout,
+  REQUEST_TIMEOUT_MS,
+  type Reply,
+  type Outcome,
+  type RequestSpec,
+} from './http.ts';
