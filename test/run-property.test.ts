@@ -91,6 +91,12 @@ describe('runProperty', () => {
     expect(smallest).toBeGreaterThanOrEqual(10);
   });
 
+  test('an async run that never settles fails after runTimeoutMs', async () => {
+    const outcome = await runProperty(fc.asyncProperty(fc.nat(), () => new Promise<boolean>(() => {})), { ...base, shrink: false, runTimeoutMs: 20 });
+    expect(outcome.kind).toBe('failed');
+    expect(outcome.kind === 'failed' && String(outcome.error)).toMatch(/timeout/i);
+  });
+
   test('a property that rejects every case (fc.pre) is reported as skipped', async () => {
     const outcome = await runProperty(fc.property(fc.nat(), (n) => fc.pre(n < 0)), base);
     expect(outcome.kind).toBe('skipped');

@@ -6,6 +6,8 @@ import { cacheProperties, type MakeCache } from 'learn-ds/subject/property-tests
 export const NUM_RUNS = 100;
 /** CPU time each property may use on one cache (its 100 runs, and shrinking a failure). */
 export const CPU_LIMIT_MS = 1_000;
+/** An async property's run that has not settled by then fails (nothing here needs to wait). */
+const RUN_TIMEOUT_MS = 1_000;
 
 export interface Named {
   name: string;
@@ -44,7 +46,7 @@ export function collectProperties(make: MakeCache): Array<[string, AnyProperty]>
 export async function runAll(properties: Array<[string, AnyProperty]>, options: { shrink: boolean; stopAtFirstFailure: boolean }): Promise<Named[]> {
   const results: Named[] = [];
   for (const [name, property] of properties) {
-    const outcome = await runProperty(property, { seed: suiteSeed(), numRuns: NUM_RUNS, cpuLimitMs: CPU_LIMIT_MS, shrink: options.shrink });
+    const outcome = await runProperty(property, { seed: suiteSeed(), numRuns: NUM_RUNS, cpuLimitMs: CPU_LIMIT_MS, runTimeoutMs: RUN_TIMEOUT_MS, shrink: options.shrink });
     results.push({ name, outcome });
     if (options.stopAtFirstFailure && outcome.kind === 'failed') break;
   }

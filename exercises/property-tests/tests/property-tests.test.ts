@@ -46,7 +46,7 @@ test('draws caches of several capacities and ttlMs from generators', async () =>
   if (capacities.size < 3 || ttls.size < 3) {
     const list = (values: Set<number>) => (values.size === 0 ? 'none' : `${[...values].sort((a, b) => a - b).slice(0, 6).join(', ')}${values.size > 6 ? ', …' : ''}`);
     fail(
-      `your properties made ${made.length} caches with ${capacities.size} different capacities (${list(capacities)}) and ` +
+      `your properties made ${made.length} caches with ${capacities.size} different ${capacities.size === 1 ? 'capacity' : 'capacities'} (${list(capacities)}) and ` +
         `${ttls.size} different ttlMs (${list(ttls)}); expected at least 3 of each: draw them from generators ` +
         '(fc.integer({ min: 1, max: 4 })) rather than writing fixed examples, so that small and larger caches, short and longer lives are all tried',
     );

@@ -24,6 +24,8 @@ export interface PropertyRunOptions {
   cpuLimitMs: number;
   /** Shrink a failure to a smaller counterexample (false: stop at the first failure). */
   shrink: boolean;
+  /** An async property's run that has not settled after this many ms (real time) fails. */
+  runTimeoutMs?: number;
   /** CPU time used so far by this process, in ms (tests inject their own). */
   cpuNow?: () => number;
 }
@@ -52,7 +54,7 @@ function fixedParameters(options: PropertyRunOptions): CheckParameters<unknown> 
     endOnFailure: !options.shrink,
     randomType: 'xorshift128plus',
     maxSkipsPerRun: 100,
-    timeout: undefined,
+    timeout: options.runTimeoutMs,
     skipAllAfterTimeLimit: undefined,
     interruptAfterTimeLimit: undefined,
     markInterruptAsFailure: false,
