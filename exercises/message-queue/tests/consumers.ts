@@ -109,10 +109,15 @@ export class Fleet {
     }
   }
 
-  /** The story of a run, the latest lines. */
-  story(last = 40): string {
-    const lines = this.events.map((e) => `${String(e.atMs).padStart(6)} ms  ${e.who}: ${e.text}`);
+  /** The story of a run, the latest lines: those about the messages named (and the crashes), when some are. */
+  story(last = 40, ...ids: string[]): string {
+    const about = ids.map((id) => show(id));
+    const lines = this.events
+      .filter((e) => !e.text.endsWith('→ nothing'))
+      .filter((e) => about.length === 0 || e.text.startsWith('crashed') || e.who === 'broker' || about.some((id) => e.text.includes(id)))
+      .map((e) => `${String(e.atMs).padStart(6)} ms  ${e.who}: ${e.text}`);
     const shown = lines.length > last ? ['…', ...lines.slice(-last)] : lines;
-    return `what happened:\n${shown.map((l) => `  ${l}`).join('\n')}`;
+    const what = about.length === 0 ? 'what happened' : `what happened to ${about.join(', ')}`;
+    return `${what}:\n${shown.map((l) => `  ${l}`).join('\n')}`;
   }
 }

@@ -28,6 +28,8 @@ interface Model {
 
 class Stopped extends Error {}
 
+const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
+
 type Plan = { after: 'write'; k: number } | { after: 'call'; k: number };
 
 type Kind = 'lost' | 'resurrected' | 'count';
@@ -70,7 +72,7 @@ async function runScript(broker: Broker, plan: Plan, model: Model): Promise<'cra
   const expectIds = (label: string, got: ReceivedMessage[], want: string[]) => {
     const have = got.map((m) => m.id);
     if (JSON.stringify(have) !== JSON.stringify(want)) {
-      fail(`in the durability script, ${label} returned ${show(have)}; expected ${show(want)} (the checks of the rules above say why)`);
+      fail(`in the durability script, ${label} returned ${show(have)}; expected ${show(want)} (the checks of the queue's rules say why)`);
     }
     for (const m of got) model.count.set(m.id, m.receiveCount);
   };
@@ -130,7 +132,7 @@ async function judge(broker: Broker, model: Model, where: string): Promise<Viola
   for (const id of [...delivered.map((m) => m.id), ...deadAfter.map((d) => d.id)]) seen.set(id, (seen.get(id) ?? 0) + 1);
   for (const id of model.sent) {
     if (model.deleted.has(id) || model.cutIds.has(id) || seen.has(id)) continue;
-    const state = model.dead.has(id) ? 'a dead letter' : model.count.has(id) ? `in flight (delivered ${model.count.get(id)} times, not deleted)` : 'waiting (never received)';
+    const state = model.dead.has(id) ? 'a dead letter' : model.count.has(id) ? `in flight (delivered ${times(model.count.get(id)!)}, not deleted)` : 'waiting (never received)';
     found.push({ kind: 'lost', message: `message ${show(id)}, whose send was acknowledged, was gone after a restart that followed ${at}; it was ${state}: an acknowledged message survives any crash` });
   }
   for (const id of model.deleted) {

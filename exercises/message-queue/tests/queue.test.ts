@@ -148,7 +148,7 @@ test('a message delivered maxReceives times moves to the dead letters on the nex
     check(sameJson(counts, Array.from({ length: maxReceives }, (_, i) => i + 1)), () => `the deliveries of 'poison' came with receive counts ${show(counts)}; expected 1, 2, …`);
     const next = await receive(queue, 1);
     check(next.length === 1 && next[0]!.id === 'fine', () =>
-      `with maxReceives ${maxReceives}, receive number ${maxReceives + 1} returned ${ids(next)}; expected ['fine']: 'poison' (delivered ${maxReceives} times) moves to the dead letters instead, and the receive goes on to the next message`);
+      `with maxReceives ${maxReceives}, receive number ${maxReceives + 1} returned ${ids(next)}; expected ['fine']: 'poison' (delivered ${maxReceives === 1 ? 'once' : `${maxReceives} times`}) moves to the dead letters instead, and the receive goes on to the next message`);
     const dead = await must(queue.deadLetters(), 'deadLetters()');
     check(sameJson(dead, [{ id: 'poison', body: { bad: true }, receiveCount: maxReceives }]), () =>
       `with maxReceives ${maxReceives}, deadLetters() after that receive returned ${show(dead)}; expected [{ id: 'poison', body: { bad: true }, receiveCount: ${maxReceives} }]`);

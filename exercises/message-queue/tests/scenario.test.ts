@@ -89,7 +89,7 @@ async function playRun(run: number): Promise<RunResult> {
     broker.crashAfterWrites(brokerWrites);
     broker.life!.died.catch(() => {
       fleet.note('broker', 'crashed; restarts in 300 ms');
-      setTimeout(() => void broker.start(), 300);
+      setTimeout(() => void broker.start().then(() => fleet.note('broker', 'restarted: openQueue() on its disk')), 300);
     });
   }, brokerCrashAt);
   setTimeout(() => {
@@ -125,19 +125,19 @@ test('seeded runs with three consumers, a slow one, a consumer crash and a broke
       const n = r.fleet.db.effectCount(id);
       if (n === 0) {
         const where = r.left.includes(id) ? 'it is still in the queue after 20 s' : r.dead.includes(id) ? 'it went to the dead letters' : 'the queue no longer has it';
-        fail(`${r.label}: message ${show(id)} was acknowledged by send() but never applied; ${where}`, r.fleet.story());
+        fail(`${r.label}: message ${show(id)} was acknowledged by send() but never applied; ${where}`, r.fleet.story(40, id));
       }
-      if (n > 1) fail(`${r.label}: message ${show(id)} was applied ${n} times; the idempotent consumer applies each message exactly once`, r.fleet.story());
+      if (n > 1) fail(`${r.label}: message ${show(id)} was applied ${n} times; the idempotent consumer applies each message exactly once`, r.fleet.story(40, id));
       const seen = r.fleet.seen.get(id) ?? [];
       const wrong = seen.find((b) => JSON.stringify(b) !== JSON.stringify(body));
       check(wrong === undefined, () => `${r.label}: message ${show(id)} reached process() with body ${show(wrong)}; it was sent with ${show(body)}`);
     }
     for (const id of r.uncertain) {
       const n = r.fleet.db.effectCount(id);
-      if (n > 1) fail(`${r.label}: message ${show(id)} (its send cut by the crash) was applied ${n} times`, r.fleet.story());
+      if (n > 1) fail(`${r.label}: message ${show(id)} (its send cut by the crash) was applied ${n} times`, r.fleet.story(40, id));
     }
     const stuck = r.left.filter((id) => !r.poison.has(id));
-    check(stuck.length === 0, () => `${r.label}: after 20 s every message was processed, yet the queue still held ${show(stuck)}: processed messages are deleted`, r.fleet.story());
+    check(stuck.length === 0, () => `${r.label}: after 20 s every message was processed, yet the queue still held ${show(stuck)}: processed messages are deleted`, r.fleet.story(40, ...stuck));
   }
 });
 
@@ -148,6 +148,6 @@ test('in the seeded runs, the dead letters hold exactly the poison messages, eac
     const missing = expected.filter((id) => !r.dead.includes(id));
     const extra = r.dead.filter((id) => !r.poison.has(id));
     check(missing.length === 0 && extra.length === 0, () =>
-      `${r.label}: the dead letters held ${show(r.dead)}; expected exactly the poison messages ${show(expected)}${missing.length > 0 ? ` (missing ${show(missing)})` : ''}${extra.length > 0 ? ` (not poison: ${show(extra)})` : ''}`, r.fleet.story());
+      `${r.label}: the dead letters held ${show(r.dead)}; expected exactly the poison messages ${show(expected)}${missing.length > 0 ? ` (missing ${show(missing)})` : ''}${extra.length > 0 ? ` (not poison: ${show(extra)})` : ''}`, r.fleet.story(40, ...missing, ...extra));
   }
 });
