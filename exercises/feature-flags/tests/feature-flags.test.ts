@@ -1,6 +1,6 @@
 // The hidden suite of feature-flags. The flag service is a fake in virtual time (tests/helpers.ts):
 // every call answers `delayMs` later with what the service held when it was called.
-import { test, vi } from 'vitest';
+import { afterEach, test, vi } from 'vitest';
 import {
   advance,
   check,
@@ -60,17 +60,33 @@ interface Rig {
   t0: number;
 }
 
+/** Every client a check made: stopped when the check ends, even one that failed half-way. */
+const made: Flags[] = [];
+afterEach(() => {
+  for (const flags of made.splice(0)) {
+    try {
+      flags.stop();
+    } catch {
+      // a stop() that throws is judged by its own check
+    }
+  }
+});
+
+/** The learner's module: the one imported, or the same file loaded afresh. */
+type Subject = { FeatureFlags: typeof FeatureFlags };
+
 /** A FeatureFlags on a fake service, not started. Call useVirtualTime() first. */
-function rig(label: string, config?: Reply<string>): Rig {
+function rig(label: string, config?: Reply<string>, subject: Subject = { FeatureFlags }): Rig {
   const s = settingsFor(label);
   const service = new FakeSource(s.delayMs, config);
   const log = new FakeLogger();
   let flags: Flags;
   try {
-    flags = new FeatureFlags({ source: service.source, logger: log.logger, ...s });
+    flags = new subject.FeatureFlags({ source: service.source, logger: log.logger, ...s });
   } catch (error) {
     fail(`new FeatureFlags({ source, logger, ${settingsText(s)} }) threw ${describeThrown(error)}`);
   }
+  made.push(flags);
   return { flags, service, log, s, t0: virtualNow() };
 }
 
@@ -249,7 +265,7 @@ async function expectAccepted(label: string, c: Valid): Promise<void> {
   const r = await running(label, BASELINE);
   r.service.config = { ok: c.text };
   await at(r, r.s.reloadIntervalMs + r.s.delayMs);
-  const when = `after the configuration ${c.text} arrived (replacing one with baseline at 100 %)`;
+  const when = `after the configuration ${show(c.text)} arrived (replacing one with baseline at 100 %)`;
   expectAll(r, 'baseline', false, when, `this configuration is valid (${c.what}), so it replaces the last one, which had baseline`);
   for (const [key, value] of c.expect) expectAll(r, key, value, when, `this configuration is valid (${c.what}) and has ${key} ${value ? 'on' : 'off'} for everyone`);
   r.flags.stop();
@@ -264,7 +280,7 @@ interface Invalid {
 
 async function expectRejected(label: string, c: Invalid): Promise<void> {
   const { r, accepted, logged } = await offer(label, c.text);
-  const when = `after the configuration ${c.text} arrived (replacing one with baseline at 100 %)`;
+  const when = `after the configuration ${show(c.text)} arrived (replacing one with baseline at 100 %)`;
   if (accepted) {
     fail(`${when}, isEnabled('baseline', 'user-1') returned false: the new configuration was used; expected it to be rejected (${c.what}) and the last good one kept`);
   }
@@ -483,15 +499,11 @@ test('stop() stops polling and leaves no timer of yours scheduled; the flags kee
 
 // ---- Rollouts: who is in. ----
 
-/** A started client serving `flags`, for the rollout checks. */
-async function serving(label: string, flags: readonly FlagJson[], module: { FeatureFlags: typeof FeatureFlags } = { FeatureFlags }): Promise<Rig> {
-  const s = settingsFor(label);
-  const service = new FakeSource(s.delayMs, { ok: configText(flags) });
-  const log = new FakeLogger();
-  const flagsClient = new module.FeatureFlags({ source: service.source, logger: log.logger, ...s });
-  const r: Rig = { flags: flagsClient, service, log, s, t0: virtualNow() };
+/** A client that has loaded `flags` and stopped polling, for the rollout checks. */
+async function serving(label: string, flags: readonly FlagJson[], subject?: Subject): Promise<Rig> {
+  const r = rig(label, { ok: configText(flags) }, subject);
   start(r);
-  await at(r, s.delayMs);
+  await at(r, r.s.delayMs);
   r.flags.stop();
   return r;
 }
@@ -521,7 +533,7 @@ test("a user's answer is stable: asked again, by a fresh instance, and by your m
   const first = await serving('stable-a', flags);
   const fresh = await serving('stable-b', flags);
   vi.resetModules();
-  const reloaded = (await import('learn-ds/subject/feature-flags')) as { FeatureFlags: typeof FeatureFlags };
+  const reloaded = (await import('learn-ds/subject/feature-flags')) as Subject;
   const other = await serving('stable-c', flags, reloaded);
   for (const { key, rolloutPercent } of flags) {
     for (const user of users) {

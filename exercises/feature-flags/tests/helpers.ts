@@ -112,7 +112,7 @@ export function userIds(label: string, shape: Shape, count: number): string[] {
   return [...ids];
 }
 
-/** Ids of every shape, `perShape` of each, plus the empty string. */
+/** Ids of every shape, `perShape` of each, then the empty string. */
 export function mixedUserIds(label: string, perShape: number): string[] {
-  return ['', ...SHAPES.flatMap((shape) => userIds(label, shape, perShape))];
+  return [...SHAPES.flatMap((shape) => userIds(label, shape, perShape)), ''];
 }
