@@ -80,7 +80,7 @@ WRONG_VERSIONS.forEach(({ flaw, behaviour }, index) => {
     if (wrong.some((o) => o.outcome.kind === 'failed')) return;
     const outOfTime = wrong.filter((o) => o.outcome.kind === 'out-of-time').map((o) => `'${o.name}'`);
     fail(
-      `none of your properties caught this wrong behaviour: all ${wrong.length} held for ${NUM_RUNS} runs each on a cache where ${behaviour}` +
+      `none of your properties caught this wrong behaviour: ${wrong.length === 1 ? 'your one property' : `all ${wrong.length}`} held for ${NUM_RUNS} runs${wrong.length === 1 ? '' : ' each'} on a cache where ${behaviour}` +
         (outOfTime.length > 0 ? ` (${outOfTime.join(', ')} used up ${CPU_LIMIT_MS / 1000} s of CPU time first)` : ''),
     );
   });
