@@ -120,14 +120,7 @@ export class Disk {
       if (life.tick()) return never;
     };
     return {
-      async get(key: string) {
-        life.alive();
-        checkKey(key, 'get');
-        await turns(1);
-        if (life.dead) return never;
-        const value = disk.data.get(key);
-        return value === undefined ? undefined : structuredClone(value);
-      },
+      get: reader(disk.data, life),
       set(key: string, value: Json) {
         try {
           life.alive();
@@ -156,6 +149,18 @@ export class Disk {
       },
     };
   }
+}
+
+/** A get on `data` as one incarnation makes it: a copy of the value, after a promise turn; nothing once dead. */
+function reader(data: Map<string, Json>, life: Incarnation): (key: string) => Promise<Json | undefined> {
+  return async (key: string) => {
+    life.alive();
+    checkKey(key, 'get');
+    await turns(1);
+    if (life.dead) return new Promise<never>(() => undefined);
+    const value = data.get(key);
+    return value === undefined ? undefined : structuredClone(value);
+  };
 }
 
 function checkKey(key: unknown, method: string): void {
@@ -262,14 +267,7 @@ export class ConsumerDisk {
     const disk = this;
     const never = new Promise<never>(() => undefined);
     return {
-      async get(key: string) {
-        life.alive();
-        checkKey(key, 'get');
-        await turns(1);
-        if (life.dead) return never;
-        const value = disk.data.get(key);
-        return value === undefined ? undefined : structuredClone(value);
-      },
+      get: reader(disk.data, life),
       async write(entries: Record<string, Json>, expected?: Record<string, Json | undefined>) {
         life.alive();
         if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
