@@ -177,7 +177,7 @@ test('pick compares the in-flight counts of its own requests', async () => {
   check(new Set(counts()).size === 3, () => `after some calls succeeded, the in-flight counts are ${shape()}; expected 2, 1 and 0 (a count of one per call still pending)`);
   const most = order[0]!;
   const least = order[2]!;
-  const freq = frequencies(lb, servers, 1500, `with in-flight counts ${shape()}`);
+  const freq = frequencies(lb, servers, 3000, `with in-flight counts ${shape()}`);
   check(freq.get(most) === 0, () => `with in-flight counts ${shape()}, pick() returned ${show(most)}, the most loaded, in ${pct(freq.get(most)!)} of picks; expected never`);
   check(Math.abs(freq.get(least)! - 2 / 3) <= 0.05, () => `with in-flight counts ${shape()}, pick() chose the least loaded in ${pct(freq.get(least)!)} of picks; expected about 66.7% (2 of the 3 pairs contain it)`);
 });
@@ -383,6 +383,25 @@ test('ejectAfter consecutive failures eject a server; its n-th ejection lasts n 
   }
 });
 
+test('requests that end while their server is ejected count for nothing', async () => {
+  useVirtualTime();
+  const target = 'b';
+  const lb = make({ servers: ['a', 'b'], ejectAfter: 3, baseEjectionMs: 1000, timeoutMs: 50, load: steer(target) });
+  const script = new Script();
+  const slow = start(lb, script, 'a slow request');
+  check(slow.call.server === target, () => `with ${show(target)} far less loaded, the request went to ${show(slow.call.server)}; expected ${show(target)}`);
+  for (let i = 0; i < 3; i++) await failOnce(lb, script, target, 'reject', 50);
+  check(!availableOf(lb).includes(target), () => `after 3 failures in a row (ejectAfter 3), available() is ${show(availableOf(lb))}; expected ${show(target)} ejected`);
+  slow.call.reject(new Error('503 while ejected'));
+  await flushMicrotasks();
+  await advance(1000);
+  check(availableOf(lb).includes(target), () => `1000 ms after the first ejection (baseEjectionMs 1000), available() is ${show(availableOf(lb))}; expected ${show(target)} back`);
+  for (let i = 0; i < 2; i++) {
+    await failOnce(lb, script, target, 'reject', 50);
+    check(availableOf(lb).includes(target), () => `${show(target)} came back, then failed ${i + 1} time${i ? 's' : ''} in a row (ejectAfter 3), and available() is ${show(availableOf(lb))}; a request that failed while ${show(target)} was ejected must count for nothing: the run starts from zero when it comes back`);
+  }
+});
+
 test('never an empty pool: with every server out, pick chooses among all servers by two choices', async () => {
   useVirtualTime();
   controlMathRandom(streamFor('all out'));
@@ -391,7 +410,7 @@ test('never an empty pool: with every server out, pick chooses among all servers
   const lb = make({ servers, probe: async () => false, unhealthyAfter: 1, load: (s) => loads.get(s) ?? 1e9 });
   await checkHealthOf(lb, 'every probe failing');
   check(availableOf(lb).length === 0, () => `after every server failed unhealthyAfter (1) checks, available() is ${show(availableOf(lb))}; expected []`);
-  const freq = frequencies(lb, servers, 1500, 'with every server out');
+  const freq = frequencies(lb, servers, 3000, 'with every server out');
   check(freq.get('a') === 0 && Math.abs(freq.get('b')! - 2 / 3) <= 0.05, () => `with every server out and loads ${show(Object.fromEntries(loads))}, pick() chose ${[...freq].map(([s, f]) => `${s} ${pct(f)}`).join(', ')}; expected two choices over all servers: 'b' about 66.7%, 'c' 33.3%, 'a' never`);
   const script = new Script();
   const r = start(lb, script, 'a request with every server out');
