@@ -257,7 +257,3 @@ export function budgetOf(step: Step): number | undefined {
   const value = typeof step.got === 'object' && step.got !== null ? (step.got as Record<string, unknown>)['budgetRemaining'] : undefined;
   return typeof value === 'number' ? value : undefined;
 }
-
-export function whereOf(run: Replay, minute: number): string {
-  return at(run.scenario, minute);
-}

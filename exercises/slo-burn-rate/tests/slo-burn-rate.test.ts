@@ -368,10 +368,10 @@ test('a slow burn at 2× files a ticket about a day in, and never pages', () => 
   const traffic = new Traffic(random, 3);
   const start = b + DAY;
   const end = start + 30 * HOUR;
-  traffic.steady(b, start - 1, [900, 1100], 0.1 * (1 - slo));
+  traffic.steady(b, start - 1, [900, 1100], 0);
   traffic.steady(start, end, [900, 1100], 2 * (1 - slo));
   const run = replay({
-    name: `slo ${slo}: about 1000 events a minute, a day at a burn rate of 0.1, then from minute ${start} a slow burn at 2 (${percent(2 * (1 - slo))} errors)`,
+    name: `slo ${slo}: about 1000 events a minute, a day without errors, then from minute ${start} a slow burn at 2 (${percent(2 * (1 - slo))} errors)`,
     slo,
     batches: traffic.batches,
     from: b,
@@ -449,11 +449,12 @@ test('over 30 days, incidents exhaust the error budget and it comes back as they
     every: HOUR,
     where: (m) => `day ${show(Math.floor(((m - b) / DAY) * 100) / 100)}`,
   });
-  const exhausted = run.steps.find((s) => s.want.budgetRemaining <= 0);
+  // From the first outage on: in the first minutes of the stream, one bad event can spend a budget that is still tiny.
+  const exhausted = run.steps.find((s) => s.minute >= first && s.want.budgetRemaining <= 0);
   const back = exhausted && run.steps.find((s) => s.minute > exhausted.minute && s.want.budgetRemaining > 0);
   if (exhausted === undefined || back === undefined) throw new Error('suite bug: the month of incidents should exhaust the budget and give it back');
   for (const [what, want, test] of [
-    ['the budget is exhausted (budgetRemaining ≤ 0) first', exhausted, (s: Replay['steps'][number]) => (budgetOf(s) ?? 1) <= 0],
+    ['the budget is exhausted (budgetRemaining ≤ 0) first after the first outage began', exhausted, (s: Replay['steps'][number]) => s.minute >= first && (budgetOf(s) ?? 1) <= 0],
     ['budgetRemaining is above 0 again, the first outage having left the last 30 days,', back, (s: Replay['steps'][number]) => s.minute > exhausted.minute && (budgetOf(s) ?? 0) > 0],
   ] as const) {
     const got = run.steps.find(test);
