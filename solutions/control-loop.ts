@@ -114,9 +114,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       schedule(0);
     },
     notify() {
-      if (stopped || failures > 0) return;
+      if (stopped) return;
       if (running) again = true;
-      else schedule(0);
+      else if (failures === 0) schedule(0); // during a backoff wait, nothing
     },
     stop() {
       stopped = true;
