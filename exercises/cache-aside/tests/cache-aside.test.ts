@@ -418,3 +418,71 @@ test('throws a RangeError for a capacity that is not a whole number >= 1, a ttlM
     }
   }
 });
+
+test('each stored entry draws its own r from Math.random(): entries stored at different times get different lifetimes', async () => {
+  useVirtualTime();
+  const random = streamFor('own-r');
+  const [early, late] = random() < 0.5 ? [0.25, 0.75] : [0.75, 0.25];
+  // Math.random() answers by the time of the call: `early` during the first load, `late` during the second.
+  controlMathRandom(() => (virtualNow() < 250 ? early : late));
+  const store = new FakeStore(10);
+  store.values.set('a', 'A');
+  store.values.set('b', 'B');
+  const s: Settings = { capacity: 2, ttlMs: 1024, jitter: 0.5 };
+  const cache = newCache(store, s);
+  await getValue(cache, 'a', "loading 'a'");
+  const aArrived = virtualNow();
+  await until(500);
+  await getValue(cache, 'b', "loading 'b'");
+  const bArrived = virtualNow();
+  for (const [key, arrived, r] of [['a', aArrived, early], ['b', bArrived, late]] as const) {
+    const lifetime = s.ttlMs * (1 - s.jitter * r);
+    const rule = `with ${settingsText(s)}, Math.random() returned ${early} while 'a' was loaded (0..${aArrived} ms) and ${late} while 'b' was loaded (500..${bArrived} ms); ${show(key)} arrived at ${arrived} ms, so it is fresh for 1024 × (1 - 0.5 × ${r}) = ${lifetime} ms`;
+    await until(arrived + lifetime - 1);
+    check(cache.has(key), () => `${rule}; at ${arrived + lifetime - 1} ms has(${show(key)}) is false (is one r drawn for every entry, rather than one per stored entry?)`);
+    await until(arrived + lifetime);
+    check(!cache.has(key), () => `${rule}; at ${arrived + lifetime} ms has(${show(key)}) is still true (is one r drawn for every entry, rather than one per stored entry?)`);
+  }
+});
+
+test('on random sequences of gets, failed loads and writes, hits, misses and evictions follow an LRU of capacity entries', async () => {
+  const random = streamFor('lru-model');
+  for (let run = 1; run <= 30; run++) {
+    useVirtualTime();
+    const capacity = pick(random, 1, 5);
+    const keys = keysFor(`lru-model-${run}`).slice(0, capacity + 3);
+    const store = new FakeStore(pick(random, 1, 20));
+    for (const key of keys) store.values.set(key, `${key}!`);
+    const s: Settings = { capacity, ttlMs: LONG_TTL, jitter: 0 };
+    const cache = newCache(store, s);
+    const lru: string[] = []; // least recently used first
+    const history: string[] = [];
+    const told = () => `with ${settingsText(s)}, after ${history.join(', ')}`;
+    for (let step = 0; step < 30; step++) {
+      const key = keys[pick(random, 0, keys.length - 1)]!;
+      const roll = random();
+      if (roll < 0.2) {
+        await settleOne(cache.set(key, `${key}!`));
+        history.push(`set(${show(key)})`);
+        if (lru.includes(key)) lru.splice(lru.indexOf(key), 1);
+      } else {
+        const hit = lru.includes(key);
+        const fails = !hit && roll < 0.3;
+        if (fails) store.onGet(key, { delayMs: 5, fails: true, error: new Error('store down') });
+        const loads = store.gets.length;
+        await settleOne(cache.get(key));
+        const loaded = store.gets.length - loads;
+        history.push(`get(${show(key)})${hit ? '' : fails ? ' (load fails)' : ''}`);
+        check(loaded === (hit ? 0 : 1), () => `${told()}: the last get ${loaded === 0 ? 'was answered from the cache' : `called store.get ${loaded} time(s)`}; expected ${hit ? 'a hit (the key is among the capacity most recently used)' : 'one store load (a miss)'}`);
+        if (hit) lru.splice(lru.indexOf(key), 1);
+        if (!fails) {
+          lru.push(key);
+          if (lru.length > capacity) lru.shift();
+        }
+      }
+      const held = keys.filter((k) => cache.has(k));
+      const expected = keys.filter((k) => lru.includes(k));
+      check(held.join('|') === expected.join('|'), () => `${told()}: the cache holds ${held.map((k) => show(k)).join(', ') || 'nothing'}; expected ${expected.map((k) => show(k)).join(', ') || 'nothing'} (the ${capacity} most recently used, a get that hits counting as use, failed loads not cached, written keys removed)`);
+    }
+  }
+});
