@@ -1,37 +1,16 @@
 // `learn-ds run load-balancer`: your balancer against random choice and round robin on a fleet of
 // servers of skewed speeds, then against "least loaded" when loads are published every 200 ms.
-import { advance, bar, controlMathRandom, demo, labelled, settle, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { bar, demo, labelled } from 'learn-ds/harness';
 import { LoadBalancer } from 'learn-ds/subject/load-balancer';
-import { Fleet, outcome, runBaseline, strategies, traffic, type Outcome } from './tests/queueing.ts';
+import { driveFleet, type CreateBalancer } from './tests/drive.ts';
+import { runBaseline, strategies, traffic, type Outcome } from './tests/queueing.ts';
 
-async function yours(means: readonly number[], seed: number, publishEveryMs?: number): Promise<Outcome> {
-  useVirtualTime();
-  controlMathRandom(streamFor('demo'));
-  const t = traffic(seed, 1500, 0.3);
-  const servers = means.map((_, i) => `server-${i}`);
-  const fleet = new Fleet(means);
-  const start = virtualNow();
-  let published = means.map(() => 0);
-  let publishedAt = 0;
-  const lb = new LoadBalancer({
-    servers, timeoutMs: 600_000, probe: async () => true, unhealthyAfter: 3, healthyAfter: 2, ejectAfter: 1e6, baseEjectionMs: 0,
-    ...(publishEveryMs === undefined ? {} : { load: (s: string) => published[servers.indexOf(s)] ?? 0 }),
+function yours(means: readonly number[], seed: number, publishEveryMs?: number): Promise<Outcome> {
+  const create: CreateBalancer = (servers, load) => new LoadBalancer({
+    servers, timeoutMs: 1000, probe: async () => true, unhealthyAfter: 3, healthyAfter: 2, ejectAfter: 1e6, baseEjectionMs: 0,
+    ...(load ? { load } : {}),
   });
-  const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < t.arrivals.length; i++) {
-    const at = t.arrivals[i]!;
-    if (start + at > virtualNow()) await advance(start + at - virtualNow());
-    if (publishEveryMs !== undefined && Math.floor(at / publishEveryMs) * publishEveryMs > publishedAt) {
-      publishedAt = Math.floor(at / publishEveryMs) * publishEveryMs;
-      published = fleet.inFlightAt(publishedAt);
-    }
-    pending.push(lb.request((server) => {
-      const done = fleet.arrive(at, servers.indexOf(server), t.draws[i]!);
-      return new Promise((resolve) => setTimeout(resolve, start + done - virtualNow()));
-    }));
-  }
-  await settle(Promise.all(pending));
-  return outcome(fleet);
+  return driveFleet(create, means, seed, 1500, 0.3, publishEveryMs);
 }
 
 function table(rows: Array<[string, Outcome]>): string {

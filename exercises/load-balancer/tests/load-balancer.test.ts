@@ -18,7 +18,8 @@ import {
   virtualNow,
 } from 'learn-ds/harness';
 import { LoadBalancer, type BalancerOptions } from 'learn-ds/subject/load-balancer';
-import { Fleet, outcome, runBaseline, strategies, traffic, type Outcome } from './queueing.ts';
+import { driveFleet, type CreateBalancer } from './drive.ts';
+import { runBaseline, strategies, traffic, type Outcome } from './queueing.ts';
 
 type Balancer = InstanceType<typeof LoadBalancer>;
 
@@ -440,40 +441,8 @@ test('constructor throws a RangeError for no servers, repeated servers, or count
 // Fleets in virtual time
 // ---------------------------------------------------------------------------------------------
 
-/** Drives the learner's balancer over the traffic against the fleet; the loads it sees are its own, or published every publishEveryMs. */
-async function runLearner(means: readonly number[], seed: number, requests: number, perMs: number, publishEveryMs?: number): Promise<Outcome> {
-  useVirtualTime();
-  controlMathRandom(streamFor(`fleet ${seed}`));
-  const t = traffic(seed, requests, perMs);
-  const servers = means.map((_, i) => `server-${i}`);
-  const fleet = new Fleet(means);
-  const start0 = virtualNow();
-  let published = means.map(() => 0);
-  let publishedAt = 0;
-  const load = publishEveryMs === undefined ? undefined : (server: string) => published[servers.indexOf(server)] ?? 0;
-  const lb = make({ servers, timeoutMs: 1000, ejectAfter: 1e6, ...(load ? { load } : {}) });
-  const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < t.arrivals.length; i++) {
-    const at = t.arrivals[i]!;
-    const wait = start0 + at - virtualNow();
-    if (wait > 0) await advance(wait);
-    if (publishEveryMs !== undefined) {
-      const epoch = Math.floor(at / publishEveryMs) * publishEveryMs;
-      if (epoch > publishedAt) {
-        published = fleet.inFlightAt(epoch);
-        publishedAt = epoch;
-      }
-    }
-    pending.push(lb.request((server) => {
-      const s = servers.indexOf(server);
-      if (s < 0) fail(`send was called with ${show(server)}, not one of the servers`);
-      const done = fleet.arrive(at, s, t.draws[i]!);
-      return new Promise((resolve) => setTimeout(resolve, start0 + done - virtualNow()));
-    }).catch(() => undefined));
-  }
-  await settle(Promise.all(pending));
-  return outcome(fleet);
-}
+/** The learner's balancer for a fleet run: no ejection; timeouts of 1 s keep few timers pending (a timeout changes nothing in the model). */
+const createForFleet: CreateBalancer = (servers, load) => make({ servers, timeoutMs: 1000, ejectAfter: 1e6, ...(load ? { load } : {}) });
 
 /** Requests per fleet run: enough for a stable p99, few enough for a fast verify. */
 const REQUESTS = 1500;
@@ -481,7 +450,7 @@ const SKEWED = [10, 10, 10, 10, 20, 20, 20, 40, 40, 80];
 
 test('on a fleet of skewed speeds, peak and mean in-flight and p99 latency are at most a third of random and round robin', async () => {
   const seed = suiteSeed() * 7919 + 1;
-  const learner = await runLearner(SKEWED, seed, REQUESTS, 0.3);
+  const learner = await driveFleet(createForFleet, SKEWED, seed, REQUESTS, 0.3);
   const t = traffic(seed, REQUESTS, 0.3);
   const rnd = runBaseline(SKEWED, t, strategies.random!, seed);
   const rr = runBaseline(SKEWED, t, strategies['round robin']!, seed);
@@ -497,7 +466,7 @@ test('on a fleet of skewed speeds, peak and mean in-flight and p99 latency are a
 test('with loads published only every 200 ms, no herding: peak in-flight at most 32, p99 at most 600 ms', async () => {
   const seed = suiteSeed() * 7919 + 2;
   const even = Array.from({ length: 10 }, () => 20);
-  const learner = await runLearner(even, seed, REQUESTS, 0.3, 200);
+  const learner = await driveFleet(createForFleet, even, seed, REQUESTS, 0.3, 200);
   const okPeak = figure('peak in-flight at one server', learner.peak, { limit: 32 });
   const okP99 = figure('p99 latency', learner.p99, { unit: 'ms', limit: 600 });
   const stale = runBaseline(even, traffic(seed, REQUESTS, 0.3), strategies['least loaded']!, seed, 200);
