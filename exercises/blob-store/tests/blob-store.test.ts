@@ -250,6 +250,24 @@ test('gc removes exactly the chunks no manifest references, and keeps every chun
   check(removed === 4 && left === 0, () => `after deleting every blob, gc() resolved to ${show(removed)} and left ${left} chunk files; expected 4 removed, 0 left`);
 });
 
+test('a store opened again on the same folder reads every blob, and its gc keeps their chunks (the manifests on disk are the truth)', async () => {
+  const world = await fresh(CHUNK);
+  const a = randomBytes('reopen a', 3 * CHUNK + 3);
+  const b = new Uint8Array(2 * CHUNK);
+  b.set(a.subarray(0, 2 * CHUNK));
+  await world.store.put('a', a.slice());
+  await world.store.put('b/é', b.slice());
+  await world.store.put('gone', randomBytes('reopen gone', CHUNK));
+  await world.store.delete('gone');
+  const again = world.open().store;
+  await expectBytes(again, 'a', a, 'a new store on the folder of an earlier one');
+  const removed = await again.gc();
+  const left = (await chunkFiles(world.root)).length;
+  check(removed === 1 && left === 4, () => `a new store on a folder holding blobs "a" (4 chunks) and "b/é" (2 chunks, both a's) and the chunk of a deleted blob: gc() resolved to ${show(removed)} and left ${left} chunk files; expected 1 removed (the deleted blob's) and 4 left`);
+  await expectBytes(again, 'a', a, 'a new store on the folder of an earlier one, after its gc()');
+  await expectBytes(again, 'b/é', b, 'a new store on the folder of an earlier one, after its gc()');
+});
+
 /** Puts `bytes` under `name` on a file system that crashes at its k-th change, for k = 1, 2, … */
 async function crashSweep(
   setup: (store: BlobStore) => Promise<void>,
@@ -274,7 +292,7 @@ async function crashSweep(
     }
     if (thrown === undefined) fail(`put(${show(name)}, …) resolved although the file system crashed under it (${fs.changes.at(-1)}); a failed write must reject`);
     if (!(thrown instanceof Crash) && !(thrown instanceof Error)) fail(`put threw ${describeThrown(thrown)} at the crash`);
-    const story = `the changes put made before it died: ${fs.changes.join('; ')}`;
+    const story = `The changes put made before it died: ${fs.changes.join('; ')}.`;
     const restarted = world.open().store;
     judge(await tryGet(restarted, name), k, story);
     await afterwards(restarted, k, story);

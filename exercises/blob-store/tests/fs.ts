@@ -14,6 +14,9 @@ export class Crash extends Error {
   }
 }
 
+/** Paths in a story: a 64-hex chunk name shortened to its first 10 characters. */
+const short = (path: string) => path.replace(/[0-9a-f]{64}/g, (hex) => `${hex.slice(0, 10)}…`);
+
 export interface TestFs extends StoreFs {
   /** The changes made so far, e.g. `write chunks/ab… (4 of 8 bytes, crash)`. */
   readonly changes: string[];
@@ -64,35 +67,35 @@ export function storeFs(root: string, options: { crashAt?: number } = {}): TestF
       if (crashesNow()) {
         const half = Math.floor(data.length / 2);
         await writeFile(full, data.subarray(0, half));
-        changes.push(`write ${path} (${half} of ${data.length} bytes, then the crash)`);
+        changes.push(`write ${short(path)} (${half} of ${data.length} bytes, then the crash)`);
         crashed = true;
         throw new Crash(`writing ${path}`);
       }
       await writeFile(full, data);
-      changes.push(`write ${path} (${data.length} bytes)`);
+      changes.push(`write ${short(path)} (${data.length} bytes)`);
     },
     async rename(from, to) {
       alive();
       const [a, b] = [inside(root, from), inside(root, to)];
       if (crashesNow()) {
-        changes.push(`rename ${from} → ${to} (crash before it)`);
+        changes.push(`rename ${short(from)} → ${short(to)} (crash before it)`);
         crashed = true;
         throw new Crash(`renaming ${from}`);
       }
       await mkdir(dirname(b), { recursive: true });
       await rename(a, b);
-      changes.push(`rename ${from} → ${to}`);
+      changes.push(`rename ${short(from)} → ${short(to)}`);
     },
     async unlink(path) {
       alive();
       const full = inside(root, path);
       if (crashesNow()) {
-        changes.push(`unlink ${path} (crash before it)`);
+        changes.push(`unlink ${short(path)} (crash before it)`);
         crashed = true;
         throw new Crash(`unlinking ${path}`);
       }
       await unlink(full);
-      changes.push(`unlink ${path}`);
+      changes.push(`unlink ${short(path)}`);
     },
     async list(dir) {
       alive();
