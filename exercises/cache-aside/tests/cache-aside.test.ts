@@ -8,6 +8,14 @@ import { FakeStore, outcomeText, settleAll, settleOne, track } from './store.ts'
 
 const LONG_TTL = 1_000_000;
 
+/** Under fresh virtual time: a store holding `value` under 'k' (answering in `delayMs`), and a cache of capacity 2 in front of it with a TTL too long to matter. */
+function oneKeyCache(value: unknown, delayMs: number): { store: FakeStore; cache: Cache } {
+  useVirtualTime();
+  const store = new FakeStore(delayMs);
+  store.values.set('k', value);
+  return { store, cache: newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 }) };
+}
+
 /** Gets `key` and runs virtual time until the get settles; the value, or a failure saying what happened. */
 async function getValue(cache: Cache, key: string, what: string): Promise<unknown> {
   const settled = await settleOne(cache.get(key));
@@ -230,11 +238,8 @@ test('concurrent misses of one key share one store load, and every waiting get r
 
 test('when a shared load fails, every waiting get rejects with the same error, the very value the store rejected with (Error subclass, string, object, undefined)', async () => {
   for (const { label, error } of errorsOfEveryKind()) {
-    useVirtualTime();
-    const store = new FakeStore(10);
-    store.values.set('k', 'v');
+    const { store, cache } = oneKeyCache('v', 10);
     store.onGet('k', { delayMs: 40, fails: true, error });
-    const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
     const promises = [cache.get('k'), cache.get('k')];
     await advance(20);
     promises.push(cache.get('k'), cache.get('k'));
@@ -248,11 +253,8 @@ test('when a shared load fails, every waiting get rejects with the same error, t
 
 test('errors are not cached, not even for a moment: a get right after a failed load asks the store again, and a success after it is cached', async () => {
   for (const { label, error } of errorsOfEveryKind()) {
-    useVirtualTime();
-    const store = new FakeStore(10);
-    store.values.set('k', 'fresh');
+    const { store, cache } = oneKeyCache('fresh', 10);
     store.onGet('k', { delayMs: 25, fails: true, error });
-    const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
     const failed = await settleOne(cache.get('k'));
     check(failed.status === 'rejected' && Object.is(failed.reason, error), () => `the store rejected the load of 'k' with ${label}; get('k') ${outcomeText(failed)}; expected it to reject with that very value`);
     check(!cache.has('k'), () => `after a load of 'k' failed with ${label}, has('k') is true; a failure is not cached`);
@@ -288,10 +290,7 @@ test("a write goes to the store, resolves once the store's write has, then the k
 
 test('invalidation comes after the store write: a get made while a write is in flight leaves no old value cached once the write completes', async () => {
   for (const cachedBefore of [true, false]) {
-    useVirtualTime();
-    const store = new FakeStore(5);
-    store.values.set('k', 'old');
-    const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
+    const { store, cache } = oneKeyCache('old', 5);
     if (cachedBefore) await getValue(cache, 'k', 'loading k');
     const start = virtualNow();
     store.onSet('k', { delayMs: 60 });
@@ -309,10 +308,7 @@ test('invalidation comes after the store write: a get made while a write is in f
 test('a failed write still invalidates: the store may have applied it, so the next get loads again; the write rejects with the store error of every kind', async () => {
   for (const { label, error } of errorsOfEveryKind()) {
     for (const applied of [true, false]) {
-      useVirtualTime();
-      const store = new FakeStore(5);
-      store.values.set('k', 'old');
-      const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
+      const { store, cache } = oneKeyCache('old', 5);
       await getValue(cache, 'k', 'loading k');
       store.onSet('k', { delayMs: 20, fails: true, error, applied });
       const write = await settleOne(cache.set('k', 'new'));
@@ -328,10 +324,7 @@ test('a load that began before a write completed never puts its stale value into
   const random = streamFor('race');
   // The load starts before the write starts, or while the write is in flight; it comes back after the write.
   for (const loadStartsMs of [0, 15]) {
-    useVirtualTime();
-    const store = new FakeStore(5);
-    store.values.set('k', 'old');
-    const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
+    const { store, cache } = oneKeyCache('old', 5);
     const loadMs = pick(random, 80, 200);
     const writeStartsMs = loadStartsMs === 0 ? 10 : 0;
     store.onGet('k', { delayMs: loadMs });
@@ -355,10 +348,7 @@ test('a load that began before a write completed never puts its stale value into
 });
 
 test('a get made after a write completed does not join a load that began before the write', async () => {
-  useVirtualTime();
-  const store = new FakeStore(5);
-  store.values.set('k', 'old');
-  const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
+  const { store, cache } = oneKeyCache('old', 5);
   store.onGet('k', { delayMs: 300 });
   store.onSet('k', { delayMs: 20 });
   const slow = track(cache.get('k'));
@@ -372,10 +362,7 @@ test('a get made after a write completed does not join a load that began before 
 });
 
 test('when a load that began before a write finishes, later misses still share the newer load (one store load per key at a time)', async () => {
-  useVirtualTime();
-  const store = new FakeStore(5);
-  store.values.set('k', 'old');
-  const cache = newCache(store, { capacity: 2, ttlMs: LONG_TTL, jitter: 0 });
+  const { store, cache } = oneKeyCache('old', 5);
   store.onGet('k', { delayMs: 200 });
   store.onSet('k', { delayMs: 20 });
   track(cache.get('k'));
