@@ -116,10 +116,12 @@ export class FakeApi {
     if (inWindow.length + 1 > k) {
       this.violations.push(`rate limit: ${inWindow.length + 1} changes were started within ${intervalMs} ms (at ${[...inWindow, call].map((c) => `${c.startMs}`).join(', ')} ms); maxChangesPerInterval is ${k}: at most ${k} changes in any intervalMs`);
     }
+    // Passes do not overlap, so the pass that makes this change called the last list before it.
     const previous = this.mutations().filter((c) => c !== call && c.name === name).at(-1);
-    if (previous && (previous.endMs === undefined || now < previous.endMs + lagMs)) {
-      const when = previous.endMs === undefined ? 'while it was still in flight' : `${now - previous.endMs} ms after it answered at ${previous.endMs} ms`;
-      this.violations.push(`changed ${show(name)} again before its last change could show: ${call.kind}(${show(name)}) at ${now} ms, ${when} (${previous.kind}(${show(name)}) started at ${previous.startMs} ms); a list may be up to lagMs = ${lagMs} ms stale, so a list asked for before ${previous.endMs === undefined ? 'lagMs after it answers' : `${previous.endMs + lagMs} ms`} may still show ${show(name)} as it was (a duplicate create)`);
+    const listedAt = this.lists().at(-1)?.startMs ?? -Infinity;
+    if (previous && (previous.endMs === undefined || listedAt < previous.endMs + lagMs)) {
+      const when = previous.endMs === undefined ? 'while it was still in flight' : `after a list called at ${listedAt} ms, ${listedAt - previous.endMs} ms after it answered at ${previous.endMs} ms`;
+      this.violations.push(`changed ${show(name)} again before its last change could show: ${call.kind}(${show(name)}) at ${now} ms, ${when} (${previous.kind}(${show(name)}) started at ${previous.startMs} ms); a list may be up to lagMs = ${lagMs} ms stale, so only a list called at or after ${previous.endMs === undefined ? 'lagMs after it answers' : `${previous.endMs + lagMs} ms`} is sure to show ${show(name)} as it is now${call.kind === 'create' ? ' (a duplicate create)' : ''}`);
     }
     if (call.kind === 'delete' && this.#desired.has(name) && this.#desiredChangedAt <= this.#lastListEnd) {
       this.violations.push(`deleted a desired name: delete(${show(name)}) at ${now} ms, but ${show(name)} has been desired (version ${show(this.#desired.get(name))}) since ${this.#desiredChangedAt} ms, before the last list answered at ${this.#lastListEnd} ms (is desired() read afresh in every pass?)`);

@@ -75,6 +75,21 @@ test('rate limit: at most maxChangesPerInterval changes start in any intervalMs,
   }
 });
 
+test('the rate window is (t - intervalMs, t]: a change may start exactly intervalMs after the one before it', async () => {
+  useVirtualTime();
+  const s: Settings = { ...base, intervalMs: 1000, maxChangesPerInterval: 1, lagMs: 0 };
+  const fake = new FakeApi([], [['a', 'v1'], ['b', 'v1']], s);
+  const reconciler = startReconciler(fake, s);
+  // list 0–10, create('a') at 10; a notify at 1000 lists 1000–1010: create('b') may start at 1010.
+  await until(1000);
+  reconciler.notify();
+  await until(1500);
+  stop(reconciler);
+  const changes = fake.mutations();
+  check(changes.length === 2 && changes[1]!.startMs === 1010, () => `with ${settingsText(s)}: the first change started at ${changes[0]?.startMs} ms; notify() at 1000 ms starts a pass that lists until 1010 ms, and at 1010 ms the window (10, 1010] holds no change: expected the second change at 1010 ms; the calls were: ${callsText(fake)}`);
+  checkSafe(fake, 'a change exactly intervalMs after the one before');
+});
+
 test('a change is given lagMs to show: no second change of a name while its last one is in flight or before a list asked for lagMs after it answered (no duplicate creates on a stale list)', async () => {
   useVirtualTime();
   const s: Settings = { ...base, lagMs: 2500 };
@@ -86,6 +101,18 @@ test('a change is given lagMs to show: no second change of a name while its last
   checkSafe(fake, `with ${settingsText(s)}, the lists stay stale for ${s.lagMs} ms after each create`);
   check(fake.mutations().length === names.length, () => `with ${settingsText(s)}, ${names.length} creates were needed and ${fake.mutations().length} changes were made: ${callsText(fake)}; a stale list that does not show a create yet is no reason to create again`);
   check(fake.converged(), () => `not converged after 9000 ms: ${fake.difference()}`);
+});
+
+test('lagMs counts to when the list is called, not when it answers: a list called before s + lagMs may still miss a change that answered at s', async () => {
+  useVirtualTime();
+  const s: Settings = { ...base, intervalMs: 1000, lagMs: 1005 };
+  const fake = new FakeApi([], [['api', 'v1']], s);
+  const reconciler = startReconciler(fake, s);
+  // list 0–10, create 10–20; the next pass lists 1020–1030: called before 20 + lagMs = 1025, answers after it.
+  await until(2500);
+  stop(reconciler);
+  checkSafe(fake, `create('api') answered at 20 ms, lagMs = ${s.lagMs}, and the next list was called at 1020 ms and answered at 1030 ms`);
+  check(fake.converged(), () => `not converged at 2500 ms: ${fake.difference()}`);
 });
 
 test('a list asked for exactly lagMs after a change answered is trusted: the next change of that name is made in that pass', async () => {
