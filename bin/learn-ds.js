@@ -2,7 +2,7 @@
 // The learn-ds launcher. It runs the TypeScript sources without a build step the learner has to
 // remember: the CLI is bundled once by esbuild into node_modules/.cache/learn-ds/ and rebuilt
 // whenever a source file changes; if that cache cannot be written, the sources run through tsx.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -52,9 +52,15 @@ async function build() {
     // Bundled CommonJS packages call require() for Node's own modules.
     banner: { js: "import { createRequire as __learnDsRequire } from 'node:module'; const require = __learnDsRequire(import.meta.url);" },
     metafile: true,
+    write: false,
     logLevel: 'silent',
     absWorkingDir: root,
   });
+  // Each file written beside and renamed into place, main.mjs last: another learn-ds started at
+  // the same moment may be importing the bundle (chunks are named by their content, so one that
+  // is already there is the same file).
+  const files = [...result.outputFiles].sort((a, b) => Number(a.path === bundle) - Number(b.path === bundle));
+  for (const file of files) writeAtomically(file.path, file.contents);
   // Bundled packages change only with an install, which rewrites npm's own lock file in node_modules.
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) {
@@ -62,7 +68,13 @@ async function build() {
   }
   if (existsSync(installLock)) inputs[relative(root, installLock)] = statSync(installLock).mtimeMs;
   inputs[relative(root, launcher)] = statSync(launcher).mtimeMs;
-  writeFileSync(meta, JSON.stringify(inputs));
+  writeAtomically(meta, JSON.stringify(inputs));
+}
+
+function writeAtomically(file, contents) {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, contents);
+  renameSync(temp, file);
 }
 
 async function load() {
