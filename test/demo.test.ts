@@ -19,10 +19,13 @@ describe.concurrent.each(withDemo.map((e) => [e.id, e] as const))('demo of %s', 
     for (const { picture } of pictures) expect(picture.split('\n').length).toBeGreaterThan(2);
   });
 
-  test("explains why it cannot draw with the starter's TODOs", async ({ expect }) => {
+  test("with the starter, explains why it cannot draw (the starter's TODOs), or draws what the starter does", async ({ expect }) => {
     const { pictures, verdict } = await runDemo({ exercise, file: exercise.starterPath, shownFile: 'starter', seed: 1, timeoutSeconds: TIMEOUT_SECONDS });
+    const failed = verdict.checks.filter((c) => !c.passed);
+    // A starter that runs (property-tests' is one weak property) is drawn as it is, as a learner's file would be.
+    if (failed.length === 0) return expect(pictures.length).toBeGreaterThan(0);
     expect(pictures.length).toBeLessThan(verdict.checks.length);
-    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.message).join('\n')).toContain('TODO');
+    expect(failed.map((c) => c.message).join('\n')).toContain('TODO');
   });
 });
 
