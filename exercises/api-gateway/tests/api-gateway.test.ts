@@ -338,14 +338,15 @@ function timeoutHeader(call: Call, service: string): number {
 
 test('sends each service x-timeout-ms: the time left, the smaller of its per-call deadline and the overall one', async () => {
   const [order, reviews] = await services('order', 'reviews');
-  const { port } = await gateway([{ service: order!, required: true, timeoutMs: 400 }, { service: reviews!, timeoutMs: 1_500 }], 900);
+  // A fractional timeoutMs: the header is rounded down, never up.
+  const { port } = await gateway([{ service: order!, required: true, timeoutMs: 400.5 }, { service: reviews!, timeoutMs: 1_500 }], 900);
   const t0 = performance.now();
   expectStatus(await get(port, summaryPath('h1')), 200, `GET ${summaryPath('h1')}`, 'when every service answered');
   const orderMs = timeoutHeader(order!.calls[0]!, 'order');
   const reviewsMs = timeoutHeader(reviews!.calls[0]!, 'reviews');
   const elapsedOrder = order!.calls[0]!.at - t0;
   const elapsedReviews = reviews!.calls[0]!.at - t0;
-  check(orderMs <= 400 && orderMs >= Math.floor(400 - elapsedOrder) - 2, () => `order (timeoutMs 400, requestTimeoutMs 900) received x-timeout-ms: ${orderMs}, ${Math.round(elapsedOrder)} ms after the client sent its request; expected its per-call deadline, 400 at most, minus the little time that passed`);
+  check(orderMs <= 400 && orderMs >= Math.floor(400 - elapsedOrder) - 2, () => `order (timeoutMs 400.5, requestTimeoutMs 900) received x-timeout-ms: ${orderMs}, ${Math.round(elapsedOrder)} ms after the client sent its request; expected its per-call deadline rounded down, 400 at most, minus the little time that passed`);
   check(reviewsMs <= 900 && reviewsMs >= Math.floor(900 - elapsedReviews) - 2, () => `reviews (timeoutMs 1500, requestTimeoutMs 900) received x-timeout-ms: ${reviewsMs}, ${Math.round(elapsedReviews)} ms after the client sent its request; expected what is left of the overall deadline, 900 at most (the smaller of the two deadlines)`);
 });
 
