@@ -81,7 +81,16 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     const slow = join(tempDir(), 'slow.ts');
     writeFileSync(slow, `const until = performance.now() + 1500;\nwhile (performance.now() < until);\n${readFileSync(exercise.solutionPath, 'utf8')}`);
     const first = learnDs(tempDir(), ['verify', exercise.id, '--file', slow, '--seed', '1'], base);
-    await expect.poll(() => processesOf(runtimeDir).length, { timeout: 60_000, interval: 50 }).toBeGreaterThan(1);
+    // In flight: the daemon's warm vitest child is up (the verify process itself does not count).
+    const cmdline = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const warmChild = () => processesOf(runtimeDir).some((p) => cmdline(p.pid).includes('warm-child'));
+    await expect.poll(warmChild, { timeout: 60_000, interval: 50 }).toBe(true);
     const [before] = daemons(runtimeDir);
     const other = join(tempDir(), 'mine.ts');
     copyFileSync(exercise.solutionPath, other);
