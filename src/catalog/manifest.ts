@@ -26,6 +26,17 @@ export const manifestSchema = v.strictObject({
   exports: v.pipe(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'must be an identifier'))), v.minLength(1)),
   /** Hard limit of the whole hidden run. */
   timeoutSeconds: v.optional(v.pipe(v.number(), v.minValue(1), v.maxValue(120)), 10),
+  /**
+   * For the few exercises whose checks take longer than the usual few seconds (the capstone runs a
+   * cluster under faults): about how long verify takes with a correct solution on the standard
+   * machine, and what it is doing. verify says so before it starts and shows its progress.
+   */
+  longVerify: v.optional(
+    v.strictObject({
+      seconds: v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(60)),
+      what: nonEmpty,
+    }),
+  ),
   hints: v.pipe(v.array(nonEmpty), v.minLength(1, 'needs at least one hint')),
 });
 
