@@ -5,11 +5,13 @@
  */
 import { copyFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { chapterSlug } from '../src/catalog/chapters.ts';
 import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 import { descendants, hasTmux, isAlive, TmuxSession } from './support/tmux.ts';
+import { packageCopy } from './support/package-copy.ts';
 
 const tmuxHere = hasTmux();
 // Skipped only on a developer's machine without tmux; in CI, tmux is installed by .ci/run and a
@@ -90,6 +92,32 @@ describe.skipIf(skip)(title, () => {
     await term.waitFor(/Stopped watching\.\ntmux\$/);
     for (const pid of processes) await expect.poll(() => isAlive(pid), { timeout: 5_000 }).toBe(false);
     await terminalRestored(term);
+  }, 180_000);
+
+  test('verify of an exercise announced as long: the announcement, a progress bar, then the verdict with the bar erased; Ctrl-C still stops it', async () => {
+    // A package whose catalog is a fixture exercise with longVerify, and a daemon of this test's own.
+    const root = packageCopy(join(repoRoot, 'test', 'fixtures', 'long-verify'));
+    const dir = tempDir();
+    copyFileSync(join(repoRoot, 'test', 'fixtures', 'long-verify', 'solutions', 'long-fixture.ts'), join(dir, 'mine.ts'));
+    const env = { XDG_RUNTIME_DIR: tempDir('learn-ds-daemon-'), LEARN_DS_DAEMON: '1' };
+    term = new TmuxSession(dir, env);
+    const verify = `${process.execPath} ${join(root, 'bin', 'learn-ds.js')} verify long-fixture --file mine.ts`;
+    try {
+      term.run(verify);
+      await term.waitFor('long-fixture runs a slow scenario over many seeds: its checks take about 5 s.', 60_000);
+      await term.waitFor(/Checking ▕[█▉▊▋▌▍▎▏ ]{30}▏ \d+/, 60_000);
+      const done = await term.waitFor(passedLine, 60_000);
+      expect(done).not.toContain('Checking');
+      // Again, warm this time; Ctrl-C during the run: interrupted, the line erased.
+      term.run('clear');
+      term.run(verify);
+      await term.waitFor(/Checking ▕/, 60_000);
+      term.keys('C-c');
+      const stopped = await term.waitFor('Interrupted: nothing was recorded.');
+      expect(stopped).not.toContain('Checking');
+    } finally {
+      await execa(process.execPath, [join(root, 'bin', 'learn-ds.js'), 'stop'], { env, reject: false });
+    }
   }, 180_000);
 
   test('watch: Ctrl-C quits too, restoring the terminal and leaving no process', async () => {

@@ -8,9 +8,11 @@ import { trySave, warnNotSaved } from './save.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
 import { startTypeCheck } from '../verify/typecheck.ts';
-import { spinner } from './spinner.ts';
+import { spinner, type Spinner } from './spinner.ts';
+import { longVerifyNotice } from '../report/progress-bar.ts';
 import type { SuiteRunner } from '../verify/verify.ts';
 import { FAULTS_ENV, decodePlan } from '../sim/schedule.ts';
+import { replayNotice, watchReplay } from './replay-notice.ts';
 import { ENV } from '../verify/protocol.ts';
 import { failuresDir, recordFile, recordedSince } from '../report/explain/run-record.ts';
 import { dirname } from 'node:path';
@@ -44,21 +46,25 @@ function parseSeed(value: string): number {
 }
 
 /**
- * Through the warm verifier daemon unless it is turned off (--no-daemon, LEARN_DS_DAEMON=0, CI):
- * a spinner while vitest starts (the first run after a pause) or a run takes long.
+ * Through the warm verifier daemon unless it is turned off (--no-daemon, LEARN_DS_DAEMON=0, CI).
+ * On a terminal, one status line: a spinner while vitest starts (the first run after a pause), then
+ * a progress bar once a run has gone on for a second (at once for an exercise announced as long).
  */
-async function suiteRunner(options: VerifyOptions): Promise<{ run: SuiteRunner | undefined; done: () => void }> {
+async function suiteRunner(options: VerifyOptions, long: boolean): Promise<{ run: SuiteRunner | undefined; wait: Spinner | undefined }> {
   const [{ daemonEnabled }] = await Promise.all([import('../verify/daemon/protocol.ts')]);
-  if (options.daemon === false || !daemonEnabled()) return { run: undefined, done: () => undefined };
+  const wait = options.json ? undefined : spinner({ barAfterMs: long ? 0 : 1_000 });
+  if (options.daemon === false || !daemonEnabled()) {
+    wait?.show('Running the hidden tests…', 400);
+    return { run: undefined, wait };
+  }
   const { daemonRunner } = await import('../verify/daemon/client.ts');
-  const wait = options.json ? undefined : spinner();
   const run = daemonRunner({
     onWait: (state) =>
       state === 'warm'
         ? wait?.show('Running the hidden tests…', 400)
         : wait?.show(`Starting the verifier (${state === 'starting' ? 'once after a pause' : 'once per exercise'}; later runs are faster)…`),
   });
-  return { run, done: () => wait?.stop() };
+  return { run, wait };
 }
 
 /** Runs verify and returns the exit code: 0 pass, 1 fail, 130 interrupted. */
@@ -87,7 +93,13 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   // A shrunk schedule reaches the hidden run through the environment, in a cold run of its own.
   if (options.faults === undefined) delete process.env[FAULTS_ENV];
   else process.env[FAULTS_ENV] = options.faults;
-  const [{ verify }, runner] = await Promise.all([import('../verify/verify.ts'), suiteRunner(options.faults === undefined ? options : { ...options, daemon: false })]);
+  const replayed = options.faults === undefined ? undefined : watchReplay();
+  // An exercise whose checks take long says so before they start (its manifest's longVerify).
+  if (exercise.longVerify && !options.json) print(style.dim(longVerifyNotice(exercise.id, exercise.longVerify)));
+  const [{ verify }, runner] = await Promise.all([
+    import('../verify/verify.ts'),
+    suiteRunner(options.faults === undefined ? options : { ...options, daemon: false }, exercise.longVerify !== undefined),
+  ]);
   const verdict = await verify(
     {
       exercise,
@@ -95,13 +107,17 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
       shownFile: shown(file),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.timeout === undefined ? {} : { timeoutSeconds: options.timeout }),
+      ...(runner.wait ? { onProgress: runner.wait.progress } : {}),
     },
     runner.run,
-  ).finally(runner.done);
+  ).finally(() => runner.wait?.stop());
+  // Which check replayed the plan, if any: a code that named none, or a shrunk run that passes now, is told.
+  const notice = replayed && replayNotice(replayed.read(), options.faults!, exercise.id, verdict.seed, CMD, verdict.checks.length > 1 || verdict.checks.some((c) => c.passed));
   if (verdict.interrupted) {
     if (!options.json) print(style.yellow('Interrupted: nothing was recorded.'));
     return 130;
   }
+  if (notice && options.json) process.stderr.write(`${notice}\n`);
   const replay = `${CMD} verify ${exercise.id} --seed ${verdict.seed}${options.faults ? ` --faults ${options.faults}` : ''}${options.file ? ` --file ${options.file}` : ''}`;
   // The verdict is shown even when the workspace cannot be written; only its record is lost.
   const saved = ws ? await trySave(ws, (p) => recordAttempt(p, exercise.id, verdict.passed)) : undefined;
@@ -111,6 +127,7 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     warnNotSaved(saved, 'Your result was not recorded in your progress');
   } else {
     print(renderVerdict(verdict, { file: shown(file), replay, ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}) }));
+    if (notice) print(style.yellow(notice));
     warnNotSaved(saved, 'Your result was not recorded in your progress');
     if (verdict.passed && saved?.ok) {
       const nextId = nextExerciseId(saved.progress, catalog().exercises.map((e) => e.id));

@@ -6,10 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import type { UserConsoleLog } from 'vitest';
-import type { Reporter, TestModule, TestCase, SerializedError } from 'vitest/node';
+import type { Reporter, TestModule, TestCase, TestSpecification, SerializedError } from 'vitest/node';
 import { ENV, type RawError, type RawReport, type RawTest } from './protocol.ts';
 import { refusedImports } from './import-guard.ts';
 import { PrintedLog } from './printed.ts';
+import { writeProgress } from './progress.ts';
 
 function toRawError(error: SerializedError | undefined): RawError {
   if (!error) return { name: 'Error', message: 'unknown error' };
@@ -49,9 +50,12 @@ function toRawTest(test: TestCase): RawTest {
 export default class LearnDsReporter implements Reporter {
   private readonly printed = new PrintedLog();
 
-  onTestRunStart(): void {
+  onTestRunStart(specifications: ReadonlyArray<TestSpecification>): void {
     refusedImports().length = 0;
     this.printed.reset();
+    // The run's progress starts here, before any worker: how many test files it has (progress.ts).
+    const out = process.env[ENV.report];
+    if (out) writeProgress(out, { files: specifications.length, filesDone: 0, checks: 0, checksDone: 0 });
   }
 
   onUserConsoleLog(log: UserConsoleLog): void {

@@ -11,6 +11,7 @@ import { srcDir } from '../package-paths.ts';
 import { ENV, runningFile, type RawReport } from './protocol.ts';
 import { orphanGuard } from './orphan-guard.ts';
 import { RunLimit, limitsFor, testTimeoutMs, type LimitHit } from './cpu-limit.ts';
+import { followProgress, type RunProgress } from './progress.ts';
 
 export interface SuiteRequest {
   exerciseDir: string;
@@ -25,6 +26,8 @@ export interface SuiteRequest {
   signal?: AbortSignal;
   /** Skip the checks after the first failing one that mentions this text (ENV.stopWhen). */
   stopWhen?: string;
+  /** Told how far the run has got, as it changes (progress.ts): for a progress bar, never the verdict. */
+  onProgress?: (progress: RunProgress) => void;
 }
 
 export interface SuiteOutcome {
@@ -136,6 +139,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
     killGroup(childPid);
   });
   limit.follow(childPid);
+  const stopProgress = request.onProgress ? followProgress(reportFile, request.onProgress) : undefined;
 
   try {
     const result = await child;
@@ -153,6 +157,7 @@ export async function runSuite(request: SuiteRequest): Promise<SuiteOutcome> {
     };
   } finally {
     limit.stop();
+    stopProgress?.();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     request.signal?.removeEventListener('abort', onSignal);

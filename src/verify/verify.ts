@@ -21,6 +21,8 @@ export interface VerifyRequest {
   timeoutSeconds?: number;
   /** Authors' proofs: skip the checks after the first failing one that mentions this text. */
   stopWhen?: string;
+  /** Told how far the run has got (a progress bar). */
+  onProgress?: SuiteRequest['onProgress'];
 }
 
 /** Seeds are drawn from a range that is easy to read and to type back. */
@@ -50,6 +52,7 @@ export async function verify(request: VerifyRequest, runner: SuiteRunner = runSu
   const problem = await preflight(file, shownFile);
   if (problem) return judge({ ...base, preflight: problem });
   const stopWhen = request.stopWhen ? { stopWhen: request.stopWhen } : {};
-  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, ...stopWhen });
+  const onProgress = request.onProgress ? { onProgress: request.onProgress } : {};
+  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, ...stopWhen, ...onProgress });
   return judge({ ...base, preflight: null, outcome });
 }

@@ -90,6 +90,7 @@ function exchange(socket: Socket, message: ClientMessage, request: SuiteRequest,
       lineReader((raw) => {
         const m = raw as DaemonMessage;
         if (m.type === 'accepted') onAccepted(m.warm);
+        else if (m.type === 'progress') request.onProgress?.(m.progress);
         else if (m.type === 'stale') settle({ kind: 'stale' });
         else if (m.type === 'outcome') settle({ kind: 'outcome', outcome: m.outcome });
       }),
@@ -119,7 +120,7 @@ export function daemonRunner(options: DaemonRunnerOptions = {}): (request: Suite
     } catch {
       return fallback(request);
     }
-    const { signal: _signal, demo: _demo, ...runRequest } = request;
+    const { signal: _signal, demo: _demo, onProgress: _onProgress, ...runRequest } = request;
     const message: ClientMessage = { type: 'run', version: learnDsFingerprint(), exercise: exerciseFingerprint(request.exerciseDir), request: runRequest };
     // A stale daemon steps aside and the next one is ours (unless learn-ds changes meanwhile, as in
     // a tree being edited: then, after a few tries, a cold run).

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../package-paths.ts';
 import type { SuiteOutcome, SuiteRequest } from '../run-suite.ts';
+import type { RunProgress } from '../progress.ts';
 
 /** LEARN_DS_DAEMON=0 turns the daemon off (as `verify --no-daemon` does), =1 on even where CI is set. */
 export const DAEMON_ENV = 'LEARN_DS_DAEMON';
@@ -45,7 +46,7 @@ export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The part of a SuiteRequest that travels (no AbortSignal). */
-export type RunRequest = Omit<SuiteRequest, 'signal' | 'demo'>;
+export type RunRequest = Omit<SuiteRequest, 'signal' | 'demo' | 'onProgress'>;
 
 export type ClientMessage =
   /** Run one hidden suite; `version` and `exercise` are fingerprints (fingerprint.ts). */
@@ -58,6 +59,8 @@ export type DaemonMessage =
   | { type: 'stale' }
   /** The run is queued; `warm` when a started vitest awaits it (no start-up to pay). */
   | { type: 'accepted'; warm: boolean; pid: number }
+  /** How far the run has got (progress.ts), each time it changes. */
+  | { type: 'progress'; progress: RunProgress }
   | { type: 'outcome'; outcome: SuiteOutcome }
   | { type: 'stopped'; pid: number };
 

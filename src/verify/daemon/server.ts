@@ -146,7 +146,7 @@ export async function runDaemon(): Promise<void> {
               }
             };
             socket.once('close', onClose);
-            const outcome = await runner.run(request);
+            const outcome = await runner.run({ ...request, onProgress: (progress) => send({ type: 'progress', progress }) });
             socket.off('close', onClose);
             if (!gone) {
               if (!outcome.interrupted && !outcome.timedOut) entry.warm.add(request.timeoutMs);

@@ -4,12 +4,14 @@
 // simulated exercise, used the real clock, timers or dice instead of its node's context.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import type { RunnerTestSuite } from 'vitest';
 import { ENV, runningFile } from '../protocol.ts';
 import { LearnerFailure } from './failure.ts';
 import { isLearnDsCode } from '../own-files.ts';
 import { takeMisuses, trapAmbientGlobals } from './ambient.ts';
 import { nodeTimerDelay } from './time.ts';
+import { checkEnded, checkStarted, fileEnded, fileStarted } from './progress-writer.ts';
 
 // vitest already turns process.exit into a throw; this also remembers the call, so a test whose
 // code swallowed that throw (say, in a catch-all) still fails, with the reason named.
@@ -101,6 +103,20 @@ const report = process.env[ENV.report];
 beforeEach(() => {
   if (report) writeFileSync(runningFile(report), (expect.getState().currentTestName ?? '').split(' > ').join(' › '));
 });
+
+// The run's progress for the CLI's bar (progress-writer.ts): this file's checks, each one's end.
+function checksIn(suite: Readonly<RunnerTestSuite>): number {
+  return suite.tasks.reduce((n, t) => n + (t.type === 'suite' ? checksIn(t) : t.mode === 'skip' || t.mode === 'todo' ? 0 : 1), 0);
+}
+if (report) {
+  // vitest reads the first parameter as fixtures to set up: it must be a pattern, here an empty one.
+  beforeAll(({}, suite) => fileStarted(checksIn(suite)));
+  beforeEach((context) => {
+    checkStarted();
+    context.onTestFinished(() => checkEnded());
+  });
+  afterAll(() => fileEnded());
+}
 
 // Authors' proofs (ENV.stopWhen): a mutant's run ends at its first failing check that names the
 // mistake; the checks after it are skipped, which is most of the time a proof spends.

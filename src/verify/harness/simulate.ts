@@ -19,6 +19,7 @@ import { FAULTS_ENV, decodePlan, encodePlan } from '../../sim/schedule.ts';
 import { hashString } from '../../sim/random.ts';
 import { findCounterexample, type ScenarioRun } from './counterexample.ts';
 import { recordFailedRun } from './record.ts';
+import { seedsDone } from './progress-writer.ts';
 
 /** Overrides how many seeds each scenario runs (e.g. LEARN_DS_SCENARIOS=1000 for a long hunt). */
 export const SCENARIOS_ENV = 'LEARN_DS_SCENARIOS';
@@ -143,12 +144,14 @@ export function checkScenario(options: ScenarioOptions, scenario: (seed: number)
   const check = checkId(scenario);
   const replay = replayPlan(check);
   const started = performance.now();
+  let ran = 0;
   for (const seed of seedsFrom(suiteSeed(), count)) {
     // A replayed schedule (--faults) is for this check's first seed, the one that failed.
     const keep = replay && seed === suiteSeed() ? replay : undefined;
     const run = runScenario(() => withTally(tally, () => scenario(seed)), keep);
     if (run.failed) throw explainShrunk(run, seed, keep, scenario, check, options, started);
     tally.seedPassed();
+    seedsDone(++ran, count); // the CLI's progress bar moves within a long check
   }
   current = undefined;
   const counts = tally.counts();

@@ -14,6 +14,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENV, runningFile } from '../protocol.ts';
+import { followProgress, progressFile } from '../progress.ts';
 import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteOutcome, type SuiteRequest } from '../run-suite.ts';
 import { orphanGuard } from '../orphan-guard.ts';
 import { RunLimit, groupCpuMs, limitsFor, testTimeoutMs } from '../cpu-limit.ts';
@@ -141,11 +142,13 @@ export class WarmSuiteRunner {
     };
     // A send to a child that just died fails quietly: its exit ends the run below.
     child.process.send(message, () => undefined);
+    const stopProgress = request.onProgress ? followProgress(reportFile, request.onProgress) : undefined;
     const { exitCode, signal, phases } = await ended;
+    stopProgress?.();
     this.lastTimings = { waitForChildMs: started - asked, runMs: performance.now() - started, ...(phases ? { phases } : {}) };
 
     const { report, runningTest } = await readReport(reportFile);
-    await Promise.all([rm(reportFile, { force: true }), rm(runningFile(reportFile), { force: true })]);
+    await Promise.all([rm(reportFile, { force: true }), rm(runningFile(reportFile), { force: true }), rm(progressFile(reportFile), { force: true })]);
     const outcome: SuiteOutcome = {
       report,
       exitCode,
