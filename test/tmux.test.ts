@@ -120,6 +120,22 @@ describe.skipIf(skip)(title, () => {
     }
   }, 180_000);
 
+  test('watch of an exercise announced as long: a progress bar beside "verifying" while it runs, gone with the verdict', async () => {
+    const fixture = join(repoRoot, 'test', 'fixtures', 'long-verify');
+    const root = packageCopy(fixture);
+    const dir = tempDir();
+    const cli = (...args: string[]) => execa(process.execPath, [join(root, 'bin', 'learn-ds.js'), ...args], { cwd: dir, reject: false, stdin: 'ignore', env: { CI: 'true', LEARN_DS_WORKSPACE: '' } });
+    expect((await cli('start', 'long-fixture')).exitCode).toBe(0);
+    copyFileSync(join(fixture, 'solutions', 'long-fixture.ts'), join(dir, 'learn-ds', '19-data-storage', 'long-fixture.ts'));
+    term = new TmuxSession(dir);
+    term.run(`${process.execPath} ${join(root, 'bin', 'learn-ds.js')} watch`);
+    await term.waitFor(/verifying ▕[█▉▊▋▌▍▎▏ ]{16}▏ \d+/, 60_000);
+    const done = await term.waitFor(passedLine, 60_000);
+    expect(done).not.toContain('▕');
+    term.keys('q');
+    await term.waitFor('Stopped watching.');
+  }, 120_000);
+
   test('watch: Ctrl-C quits too, restoring the terminal and leaving no process', async () => {
     const { dir } = await workspaceWithFirstExercise();
     term = new TmuxSession(dir);

@@ -159,6 +159,13 @@ describe('the watch screen', () => {
     expect(screen.indexOf('n moves on')).toBeLessThan(screen.indexOf('h hint'));
   });
 
+  test("a run's progress shows as a bar beside \"verifying\", and only while it verifies", () => {
+    const progress = { fraction: 0.5, progress: { files: 1, filesDone: 0, checks: 8, checksDone: 4, file: { checks: 8, done: 4 } } };
+    const screen = plain(renderWatchScreen(view({ verifying: true, progress })));
+    expect(screen).toContain('every save is verified. · verifying ▕████████        ▏ 4/8 checks');
+    expect(plain(renderWatchScreen(view({ verifying: false, progress })))).not.toContain('▕');
+  });
+
   test('a long verdict is cut to the terminal, keeping its first failures, its summary and the keys', () => {
     const long = view({ body: { kind: 'verdict', verdict: verdict(false, 40), replay: 'npx learn-ds verify token-bucket --seed 7' } });
     const screen = plain(renderWatchScreen(long, { rows: 30, columns: 100 }));

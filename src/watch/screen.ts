@@ -8,6 +8,8 @@ import { exerciseHeading } from '../report/catalog.ts';
 import { style } from '../report/style.ts';
 import { renderVerdict } from '../report/verdict.ts';
 import type { Verdict } from '../verify/verdict.ts';
+import type { RunProgress } from '../verify/progress.ts';
+import { bar, checksLabel } from '../report/progress-bar.ts';
 import { KEY_HELP } from './keys.ts';
 import { CMD } from '../command.ts';
 
@@ -26,6 +28,8 @@ export interface WatchView {
   body: WatchBody;
   /** A run is under way (the body may still show the previous verdict). */
   verifying: boolean;
+  /** How far that run is, once it has gone on long enough to show (on a terminal only). */
+  progress?: { fraction: number; progress: RunProgress } | undefined;
   /** The exercise is passed (now or before). */
   passed: boolean;
   /** Where `n` leads once passed: null when every exercise is passed. */
@@ -147,7 +151,9 @@ interface Layout {
 }
 
 function layout(view: WatchView, size: { rows: number; columns: number } | undefined): Layout {
-  const status = view.verifying && view.body.kind !== 'starting' ? style.cyan(' · verifying…') : '';
+  const status = view.verifying && view.progress
+    ? style.cyan(` · verifying ▕${bar(view.progress.fraction, 16)}▏ ${checksLabel(view.progress.progress)}`)
+    : view.verifying && view.body.kind !== 'starting' ? style.cyan(' · verifying…') : '';
   const header = [exerciseHeading(view.exercise, view.total), style.dim(`Watching ${view.shownFile}: every save is verified.`) + status, ''];
   const { verdict, panel, text } = bodyText(view, size?.columns);
   const rest = [text, ''];

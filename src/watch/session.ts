@@ -20,6 +20,10 @@ import { watchFile, type FileWatch, type FileWatchOptions } from './file-watch.t
 import { commandOf, decide, splitKeys, type KeyEffect } from './keys.ts';
 import { clampPanelOffset, renderWatchScreen, type WatchBody, type WatchView } from './screen.ts';
 import { CMD } from '../command.ts';
+import { progressFraction, type RunProgress } from '../verify/progress.ts';
+
+/** A run's progress bar shows once it has gone on this long (at once for an exercise with longVerify). */
+const BAR_AFTER_MS = 1_000;
 
 /** How long a run may go on once a newer save waits for it, before it is killed (see cancelSoon). */
 export const CANCEL_AFTER_MS = 1_000;
@@ -79,6 +83,8 @@ export class WatchSession {
   private running = false;
   /** Shown as "verifying…": a run is under way or about to follow. */
   private verifying = false;
+  /** The run under way's progress, drawn as a bar on a terminal (never in a log: one screen per change). */
+  private runProgress: { fraction: number; progress: RunProgress } | undefined;
   private panel: { text: string; offset: number } | null = null;
   private notice: string | null = null;
   /** Counts what the learner asked to see (panels, notices): a verdict replaces only older ones. */
@@ -304,7 +310,16 @@ export class WatchSession {
     const asked = this.asked;
     this.runStartedAt = performance.now();
     this.verifying = true;
+    this.runProgress = undefined;
     this.draw();
+    const runStartedAt = this.runStartedAt;
+    const barAfterMs = exercise.longVerify ? 0 : BAR_AFTER_MS;
+    const onProgress = (progress: RunProgress) => {
+      if (!this.options.output.tty || this.closed || this.runStartedAt !== runStartedAt) return;
+      if (performance.now() - runStartedAt < barAfterMs) return;
+      this.runProgress = { fraction: Math.max(this.runProgress?.fraction ?? 0, progressFraction(progress)), progress };
+      this.draw();
+    };
     const shownFile = this.options.shown(file);
     const runsBefore = this.runner.lastTimings;
     let verdict: Verdict;
@@ -315,9 +330,11 @@ export class WatchSession {
           file,
           shownFile,
           ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }),
+          onProgress,
         },
         (request) => this.runner.run(request),
       );
+      this.runProgress = undefined;
       clearTimeout(this.cancelTimer);
       this.cancelTimer = undefined;
     } catch (error) {
@@ -368,6 +385,7 @@ export class WatchSession {
       shownFile: this.options.shown(this.file),
       body: this.body,
       verifying: this.verifying,
+      progress: this.verifying ? this.runProgress : undefined,
       passed,
       next: next ? { id: next.id, title: next.title } : null,
       panel: this.panel,
