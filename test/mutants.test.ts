@@ -83,6 +83,16 @@ describe('loadMutants', () => {
     expect(other).toMatchObject({ name: 'other', kind: 'file', file: join(host.dir, 'mutants', 'other.ts') });
   });
 
+  test('a reference that imports its sibling references (kv-store) gets copies of them beside each patched mutant', () => {
+    const builds = `import { add } from './demo-base.ts';\n${reference.replace('export function add', 'export function plus')}`;
+    const host = exercise({ 'minus.patch': createMutantPatch('demo', header, builds, builds.replace('return a + b;', 'return a - b;')) });
+    writeFileSync(host.solutionPath, builds);
+    writeFileSync(join(host.solutionPath, '..', 'demo-base.ts'), 'export const add = (a: number, b: number) => a + b;\n');
+    const [minus] = loadMutants(host);
+    if (!minus || isBroken(minus)) throw new Error('the mutant loads');
+    expect(readFileSync(join(minus.file, '..', 'demo-base.ts'), 'utf8')).toBe('export const add = (a: number, b: number) => a + b;\n');
+  });
+
   test('one that cannot be judged says why, and the others still load', () => {
     const stale = createMutantPatch('demo', header, reference.replace('a + b', 'b + a'), wrong.replace('a - b', 'b - a'));
     const [bad, good] = loadMutants(exercise({ 'a-stale.patch': stale, 'b-minus.patch': createMutantPatch('demo', header, reference, wrong) }));

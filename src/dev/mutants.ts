@@ -137,17 +137,32 @@ export function applyMutantPatch(patchText: string, reference: string, shown: { 
 }
 
 /** Where patched mutants are written: one folder per content, so runs that share it never clash. */
-function scratchFile(id: string, name: string, source: string): string {
+function scratchFile(id: string, name: string, source: string, solutions: string): string {
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
   const root = join(tmpdir(), `learn-ds-mutants-${process.getuid?.() ?? 'user'}`);
   const file = join(root, id, hash, `${name}.ts`);
   linkNodeModules(root);
-  if (existsSync(file)) return file;
+  if (existsSync(file)) {
+    copySiblings(source, solutions, dirname(file));
+    return file;
+  }
   mkdirSync(dirname(file), { recursive: true });
   // An ES module, as the reference is in the package (the type checker reads this).
   writeAtomically(join(root, 'package.json'), '{ "type": "module" }\n');
+  copySiblings(source, solutions, dirname(file));
   writeAtomically(file, source);
   return file;
+}
+
+/**
+ * A reference that builds on earlier exercises imports their references beside it
+ * (`./quorum-kv.ts` in kv-store): a patched mutant gets copies of them in its scratch folder.
+ */
+function copySiblings(source: string, solutions: string, folder: string): void {
+  for (const [, name] of source.matchAll(/from '\.\/([a-z0-9-]+\.ts)'/g)) {
+    const reference = join(solutions, name!);
+    if (existsSync(reference)) writeAtomically(join(folder, name!), readFileSync(reference, 'utf8'));
+  }
 }
 
 /**
@@ -202,7 +217,7 @@ export function loadMutants(exercise: MutantHost): Array<Mutant | BrokenMutant> 
         throw new Error(`${shown}: both ${name}.ts and ${name}.patch exist; keep one`);
       }
       const header = parseMutantHeader(readFileSync(source, 'utf8'), shown);
-      const file = kind === 'file' ? source : scratchFile(exercise.id, name, mutantSource(exercise, source));
+      const file = kind === 'file' ? source : scratchFile(exercise.id, name, mutantSource(exercise, source), dirname(exercise.solutionPath));
       return { name, source, kind, ...header, file };
     } catch (error) {
       return { name, source, kind, problem: (error as Error).message };
