@@ -4,6 +4,7 @@
  * each operation was invoked and when it completed. An operation whose reply never came has an
  * unknown outcome: it may or may not have taken effect, so it stays open until the end of time.
  */
+import { summarize } from './format.ts';
 import type { Simulation } from './simulation.ts';
 import type { NodeId } from './types.ts';
 
@@ -50,7 +51,10 @@ export interface Reply {
 
 /**
  * One client process: at most one request in flight (like a Jepsen process); a request times out
- * after `timeoutMs` and is then left with an unknown outcome in the history.
+ * after `timeoutMs` and is then left with an unknown outcome in the history. A `droppable` client's
+ * operations are steps of the fault schedule that shrinking may leave out (for a random workload,
+ * not for operations a check is about): one left out is neither sent nor recorded, and its `done`
+ * runs after `timeoutMs`, as if the client had waited for nothing.
  */
 export class SimClient<I, O> {
   #nextMsgId = 1;
@@ -61,6 +65,7 @@ export class SimClient<I, O> {
     readonly id: NodeId,
     readonly history: History<I, O>,
     readonly timeoutMs: number,
+    readonly droppable = false,
   ) {
     sim.addClient(id, (_from, message) => this.#receive(message as Reply));
   }
@@ -73,11 +78,20 @@ export class SimClient<I, O> {
    * Sends `request` (with a fresh `msgId`) to `node` and records `input` in the history; `toOutput`
    * turns the reply into the operation's output. `done` runs when it completes or times out.
    */
-  call(node: NodeId, request: Record<string, unknown>, input: I, toOutput: (reply: Reply) => O, done: (op: Operation<I, O>) => void = () => {}): void {
+  call(node: NodeId, request: Record<string, unknown>, input: I, toOutput: (reply: Reply) => O, done: (op: Operation<I, O>) => void = () => {}, what?: string): void {
     if (this.#pending) throw new Error(`client ${this.id} already has a request in flight`);
+    const step = this.droppable ? this.sim.operation(this.id, what ?? `${this.id} sends ${summarize(request)} to ${node}`) : undefined;
+    if (this.droppable && step === undefined) {
+      const skipped: Operation<I, O> = { id: -1, client: this.id, input, output: undefined, callTime: this.sim.now, returnTime: Infinity };
+      this.sim.after(this.timeoutMs, () => done(skipped));
+      return;
+    }
     const msgId = this.#nextMsgId++;
     const op = this.history.invoke(this.id, input, this.sim.now);
-    const pending = { msgId, op, toOutput, done };
+    const pending = { msgId, op, toOutput, done: (o: Operation<I, O>) => {
+      if (Number.isFinite(o.returnTime)) step?.answered();
+      done(o);
+    } };
     this.#pending = pending;
     this.sim.sendFrom(this.id, node, { ...request, msgId });
     this.sim.after(this.timeoutMs, () => {

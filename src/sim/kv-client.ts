@@ -24,6 +24,8 @@ export interface KvClientOptions<O> {
   sentTo?: (opIndex: number, node: NodeId) => void;
   /** An `error` answer is a refusal recorded as this output; without it, an `error` is a violation. */
   refused?: O;
+  /** Its operations are steps that shrinking may drop (a random workload's; see SimClient). */
+  droppable?: boolean;
 }
 
 export function kvClient<O = RegisterOutput<string | null>>(
@@ -32,7 +34,7 @@ export function kvClient<O = RegisterOutput<string | null>>(
   history: History<KvInput<string | null>, O>,
   options: KvClientOptions<O>,
 ): KvClient<O> {
-  const client = new SimClient<KvInput<string | null>, O>(sim, id, history, options.timeoutMs);
+  const client = new SimClient<KvInput<string | null>, O>(sim, id, history, options.timeoutMs, options.droppable ?? false);
   const refusable = 'refused' in options;
   const reply = (want: 'get-ok' | 'put-ok', node: NodeId) => (r: Reply): O => {
     if (refusable && r.type === 'error') return options.refused as O;
@@ -42,19 +44,24 @@ export function kvClient<O = RegisterOutput<string | null>>(
     }
     return (want === 'get-ok' ? r.value : undefined) as O;
   };
-  const sent = (node: NodeId) => options.sentTo?.(history.ops.length - 1, node);
+  // Told only of an operation the call recorded (a dropped one records none).
+  const sent = (node: NodeId, before: number) => {
+    if (history.ops.length > before) options.sentTo?.(history.ops.length - 1, node);
+  };
   return {
     id,
     get busy() {
       return client.busy;
     },
     get(node, key, done) {
-      client.call(node, { type: 'get', key }, { kind: 'read', key }, reply('get-ok', node), done);
-      sent(node);
+      const before = history.ops.length;
+      client.call(node, { type: 'get', key }, { kind: 'read', key }, reply('get-ok', node), done, `${id} reads ${key} at ${node}`);
+      sent(node, before);
     },
     put(node, key, value, done) {
-      client.call(node, { type: 'put', key, value }, { kind: 'write', key, value }, reply('put-ok', node), done);
-      sent(node);
+      const before = history.ops.length;
+      client.call(node, { type: 'put', key, value }, { kind: 'write', key, value }, reply('put-ok', node), done, `${id} writes ${key}=${value} at ${node}`);
+      sent(node, before);
     },
   };
 }

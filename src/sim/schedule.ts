@@ -3,6 +3,10 @@
  * test code), with its time, its nodes and when a later call undid it, as steps numbered in the
  * order they were asked for. A plan (the steps to keep) suppresses the others, and with them their
  * undo, so that a failing run can be re-run with fewer faults (shrinking) and replayed exactly.
+ * Three lanes are numbered apart, so that dropping a step of one renumbers none of another:
+ * faults (1, 2, …), client operations (o1, o2, …, when the scenario makes them droppable) and the
+ * network's own losses and duplications of single messages (m1, m2, …, when the simulation asks
+ * for them as steps).
  */
 import type { NodeId } from './types.ts';
 
@@ -11,16 +15,31 @@ export type FaultPart =
   | { kind: 'partition'; groups: NodeId[][]; end?: number }
   | { kind: 'one-way'; from: NodeId; to: NodeId; end?: number }
   | { kind: 'crash'; node: NodeId; end?: number }
-  /** A crash armed by crashAfter: `fired` is when it happened, if it did. */
+  /** A crash armed by crashAfter: `fired` is when it happened, if it did; `end` (unfired) when it was disarmed. */
   | { kind: 'crash-after'; node: NodeId; trigger: string; fired?: number; end?: number }
   | { kind: 'pause'; node: NodeId; ms: number; end?: number }
   /** The loss rate changed; `inEffectBefore` is the rate in force before (to restore on undo). */
-  | { kind: 'loss'; from: number; to: number; inEffectBefore: number; end?: number };
+  | { kind: 'loss'; from: number; to: number; inEffectBefore: number; end?: number }
+  /** The network lost (or duplicated) one message; `message` as the timeline shows it. */
+  | { kind: 'lose' | 'duplicate'; from: NodeId; to: NodeId; message: string; end?: number }
+  /** A client operation the scenario made: `what` in words ("c1 writes x=3 at n2"). */
+  | { kind: 'operation'; client: NodeId; what: string; end?: number };
+
+/** Faults, client operations, and single messages lost or duplicated: numbered apart. */
+export type StepLane = 'fault' | 'operation' | 'message';
+
+/** A step's name in a plan: its number for a fault, `o3` for an operation, `m3` for a message. */
+export type StepId = number | string;
+
+const PREFIX: Record<StepLane, string> = { fault: '', operation: 'o', message: 'm' };
 
 export interface FaultStep {
-  /** 1-based, in the order the faults were asked for; stable across re-runs of the same seed. */
+  /** 1-based within its lane, in the order asked for; stable across re-runs of the same seed. */
   index: number;
-  /** Who asked: 'nemesis' (one random fault, all its parts one step) or 'test' (one call, one step). */
+  lane: StepLane;
+  /** The step's name in a plan (see StepId). */
+  id: StepId;
+  /** Who asked: 'nemesis' (one random fault, all its parts one step), 'test' (one call, one step), 'network' or a client. */
   by: string;
   /** True time (ms) of the request. */
   at: number;
@@ -29,11 +48,17 @@ export interface FaultStep {
   suppressed: boolean;
 }
 
+/** A crash armed by crashAfter that never fired did nothing but replace another that did not fire either. */
+function didNothing(step: FaultStep): boolean {
+  return step.parts.every((p) => p.kind === 'crash-after' && p.fired === undefined);
+}
+
 export class FaultSchedule {
   readonly steps: FaultStep[] = [];
-  /** The steps to keep (by index); undefined keeps all. */
-  keep: ReadonlySet<number> | undefined;
+  /** The steps to keep (by id); undefined keeps all. */
+  keep: ReadonlySet<StepId> | undefined;
   #group: { by: string; step: FaultStep | undefined } | undefined;
+  readonly #counts: Record<StepLane, number> = { fault: 0, operation: 0, message: 0 };
 
   /**
    * Runs `inject` so that every fault it asks for is one step, attributed to `by`. The step is
@@ -58,12 +83,28 @@ export class FaultSchedule {
     return step.suppressed;
   }
 
+  /**
+   * A step of its own in another lane (an operation, a lost or duplicated message), never grouped
+   * with a fault; true when the plan suppresses it.
+   */
+  requestIn(lane: Exclude<StepLane, 'fault'>, by: string, part: FaultPart, now: number): boolean {
+    const step = this.#newStep(lane, by, now);
+    step.parts.push(part);
+    return step.suppressed;
+  }
+
   #stepFor(now: number): FaultStep {
     if (this.#group?.step) return this.#group.step;
-    const index = this.steps.length + 1;
-    const step: FaultStep = { index, by: this.#group?.by ?? 'test', at: now, parts: [], suppressed: this.keep !== undefined && !this.keep.has(index) };
-    this.steps.push(step);
+    const step = this.#newStep('fault', this.#group?.by ?? 'test', now);
     if (this.#group) this.#group.step = step;
+    return step;
+  }
+
+  #newStep(lane: StepLane, by: string, now: number): FaultStep {
+    const index = ++this.#counts[lane];
+    const id: StepId = lane === 'fault' ? index : `${PREFIX[lane]}${index}`;
+    const step: FaultStep = { index, lane, id, by, at: now, parts: [], suppressed: this.keep !== undefined && !this.keep.has(id) };
+    this.steps.push(step);
     return step;
   }
 
@@ -105,6 +146,11 @@ export class FaultSchedule {
     if (armed) armed.fired = now;
   }
 
+  /** A crash armed on `node` that has not fired is disarmed (replaced by another, or by disarm()). */
+  disarmed(node: NodeId, now: number): void {
+    for (const part of this.#open('crash-after', (p) => p.node === node && p.fired === undefined)) part.end = now;
+  }
+
   /**
    * The scenario changed the loss rate from `before` to `after` while `inEffect` was in force;
    * returns the rate to put in force. Setting it back to what an open change started from is that
@@ -120,9 +166,17 @@ export class FaultSchedule {
     return suppressed ? inEffect : after;
   }
 
-  /** The steps that took effect in this run (and asked for something). */
-  active(): FaultStep[] {
-    return this.steps.filter((s) => !s.suppressed && s.parts.length > 0);
+  /**
+   * The steps that took effect in this run: asked for something, and, for a crash armed by
+   * crashAfter, fired (one that never fired changed nothing that a shrunk run would miss).
+   */
+  active(lanes: readonly StepLane[] = ['fault', 'message', 'operation']): FaultStep[] {
+    return this.steps.filter((s) => !s.suppressed && s.parts.length > 0 && lanes.includes(s.lane) && !didNothing(s));
+  }
+
+  /** The faults that took effect (a fault lane step or a lost or duplicated message), not the operations. */
+  activeFaults(): FaultStep[] {
+    return this.active(['fault', 'message']);
   }
 }
 
@@ -130,23 +184,52 @@ export class FaultSchedule {
 
 /** How `verify --faults` reaches the hidden run. */
 export const FAULTS_ENV = 'LEARN_DS_FAULTS';
+/** A file where a check that replayed the plan says so (one JSON line: check, seed, failed), for verify's notice. */
+export const FAULTS_SEEN_ENV = 'LEARN_DS_FAULTS_SEEN';
 
-/** A plan of the steps to keep as text for a replay command; `check` names the scenario it is for. */
-export function encodePlan(keep: Iterable<number>, check: string): string {
-  const list = [...keep].sort((a, b) => a - b);
-  return `${list.length === 0 ? 'none' : list.join(',')}@${check}`;
+/** Faults first, then messages, then operations, each by number. */
+function stepOrder(id: StepId): [number, number] {
+  if (typeof id === 'number') return [0, id];
+  return [id.startsWith('m') ? 1 : 2, Number(id.slice(1))];
+}
+
+/** A plan of the steps to keep as text for a replay command; `check` names the scenario it is for. Runs of 3 or more read `o4-9`. */
+export function encodePlan(keep: Iterable<StepId>, check: string): string {
+  const list = [...new Set(keep)].sort((a, b) => {
+    const [la, na] = stepOrder(a);
+    const [lb, nb] = stepOrder(b);
+    return la - lb || na - nb;
+  });
+  const out: string[] = [];
+  for (let i = 0; i < list.length;) {
+    const [lane, n] = stepOrder(list[i]!);
+    let j = i;
+    while (j + 1 < list.length && stepOrder(list[j + 1]!)[0] === lane && stepOrder(list[j + 1]!)[1] === n + (j + 1 - i)) j++;
+    out.push(j - i >= 2 ? `${String(list[i])}-${n + (j - i)}` : list.slice(i, j + 1).map(String).join(','));
+    i = j + 1;
+  }
+  return `${out.length === 0 ? 'none' : out.join(',')}@${check}`;
 }
 
 export interface DecodedPlan {
-  keep: Set<number>;
+  keep: Set<StepId>;
   check: string;
 }
 
-/** Reads `2,5@k3f` (or `none@k3f`); undefined when it is not one. */
+/** Reads `2,5@k3f`, `2,m4,o7-12@k3f` (or `none@k3f`); undefined when it is not one. */
 export function decodePlan(text: string | undefined): DecodedPlan | undefined {
-  const m = /^(none|\d+(?:,\d+)*)@([a-z0-9]+)$/.exec(text?.trim() ?? '');
+  const m = /^(none|[mo]?\d+(?:-\d+)?(?:,[mo]?\d+(?:-\d+)?)*)@([a-z0-9]+)$/.exec(text?.trim() ?? '');
   if (!m) return undefined;
-  return { keep: new Set(m[1] === 'none' ? [] : m[1]!.split(',').map(Number)), check: m[2]! };
+  const keep = new Set<StepId>();
+  if (m[1] !== 'none') {
+    for (const item of m[1]!.split(',')) {
+      const [, prefix, from, to] = /^([mo]?)(\d+)(?:-(\d+))?$/.exec(item)!;
+      const last = to === undefined ? Number(from) : Number(to);
+      if (last < Number(from) || last - Number(from) > 100_000) return undefined;
+      for (let n = Number(from); n <= last; n++) keep.add(prefix ? `${prefix}${n}` : n);
+    }
+  }
+  return { keep, check: m[2]! };
 }
 
 // ── the story: a short numbered account of the faults, for a learner ─────────────────────────────
@@ -211,6 +294,13 @@ export function describeStep(step: FaultStep, allNodes: readonly NodeId[]): stri
       const length = end === undefined ? first.ms : end - step.at;
       return `${first.node} is paused (frozen, its messages held) at ${ms(step.at)} for ${ms(length)}.`;
     }
+    case 'lose':
+    case 'duplicate': {
+      const what = `${first.from}'s "${first.message}" to ${first.to}, sent at ${ms(step.at)},`;
+      return first.kind === 'lose' ? `${what} is lost by the network.` : `${what} is duplicated by the network: it arrives twice.`;
+    }
+    case 'operation':
+      return `${first.what} at ${ms(step.at)}${first.end === undefined ? '' : ` (answered at ${ms(first.end)})`}.`;
     case 'loss':
       if (end === undefined && first.to === 0) return `from ${ms(step.at)}, no message is lost any more (${percent(first.from)} were until then).`;
       return end === undefined

@@ -8,7 +8,7 @@ import { EventQueue } from './event-queue.ts';
 import { DEFAULT_NETWORK, Partitions, type NetworkOptions } from './network.ts';
 import { summarize } from './format.ts';
 import { streamOf } from './random.ts';
-import { FaultSchedule } from './schedule.ts';
+import { FaultSchedule, type FaultPart } from './schedule.ts';
 import type { DropReason, DurableStorage, NodeContext, NodeFactory, NodeId, SimNode, TimerId, TraceEvent } from './types.ts';
 
 /** A node's clock: local = offsetMs + trueTime × (1 + drift). */
@@ -29,6 +29,17 @@ export interface SimulationOptions<M, N extends SimNode<M>> {
   trace?: boolean;
   /** Events allowed at one instant before the run is declared stuck (default 100,000). */
   maxEventsPerInstant?: number;
+  /**
+   * Each message the network loses or duplicates (at its loss and duplicate rates) is a step of
+   * the fault schedule (lane `m`), so that shrinking can keep just the few a failure needs. Off,
+   * they are the network's weather, never shrunk. The draws are the same either way.
+   */
+  messageFaults?: boolean;
+}
+
+/** A client operation made a step of the schedule (Simulation.operation); `answered` tells the story when it completed. */
+export interface OperationStep {
+  answered(): void;
 }
 
 /** Why a scenario failed: an invariant broke, a node threw, or the run got stuck. */
@@ -174,6 +185,9 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
   readonly #sendWatchers: Array<SendWatcher<M>> = [];
   readonly #factory: NodeFactory<M, N>;
   readonly #netRandom: () => number;
+  /** Draws for a message whose loss the plan suppressed, so that the others' draws do not shift. */
+  readonly #keptRandom: () => number;
+  readonly #messageFaults: boolean;
   readonly #tracing: boolean;
   readonly #maxPerInstant: number;
   #now = 0;
@@ -189,6 +203,8 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     this.#network = { ...DEFAULT_NETWORK, ...options.network };
     this.#loss = this.#network.loss;
     this.#netRandom = streamOf(options.seed, 'network');
+    this.#keptRandom = streamOf(options.seed, 'network:kept');
+    this.#messageFaults = options.messageFaults ?? false;
     this.random = streamOf(options.seed, 'scenario');
     this.#tracing = options.trace ?? true;
     this.#maxPerInstant = options.maxEventsPerInstant ?? 100_000;
@@ -323,8 +339,38 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     const count = 'sends' in trigger ? trigger.sends : trigger.writes;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`crashAfter: ${kind} must be a whole number ≥ 1, got ${String(count)}`);
     const armedAs = `right after its ${ordinal(count)} ${kind === 'sends' ? 'send' : 'write'}${trigger.matching ? ' of the kind the test picked' : ''} from then`;
-    if (this.faults.request({ kind: 'crash-after', node: id, trigger: armedAs }, this.#now)) return;
+    const part: FaultPart = { kind: 'crash-after', node: id, trigger: armedAs };
+    if (this.faults.request(part, this.#now)) return;
+    // Replacing an armed crash is that one's undo.
+    for (const step of this.faults.steps) for (const p of step.parts) if (p !== part && p.kind === 'crash-after' && p.node === id && p.fired === undefined && p.end === undefined) p.end = this.#now;
     s.crashAfter = { kind, left: count, count, matching: trigger.matching, restartAfterMs: trigger.restartAfterMs };
+  }
+
+  /** Disarms a crash armed on `id` by crashAfter that has not fired: the undo of that step, not a fault of its own. */
+  disarm(id: NodeId): void {
+    this.#ensureStarted();
+    this.faults.disarmed(id, this.#now);
+    this.#slot(id).crashAfter = undefined;
+  }
+
+  /**
+   * Runs `inject` as one step of the fault schedule, whatever faults it asks for (none included:
+   * the steps after it keep their numbers whether or not this one found something to do).
+   */
+  fault<T>(inject: () => T): T {
+    this.#ensureStarted();
+    return this.faults.group('test', inject, this.#now);
+  }
+
+  /**
+   * A client operation the scenario can do without (say, one command of a random workload), as a
+   * step of the schedule (lane `o`), so that shrinking can drop it: undefined when the plan leaves
+   * it out (the scenario then skips it), else a handle to say when it was answered.
+   */
+  operation(client: NodeId, what: string): OperationStep | undefined {
+    const part: FaultPart = { kind: 'operation', client, what };
+    if (this.faults.requestIn('operation', client, part, this.#now)) return undefined;
+    return { answered: () => { part.end ??= this.#now; } };
   }
 
   /**
@@ -596,16 +642,30 @@ export class Simulation<M = unknown, N extends SimNode<M> = SimNode<M>> {
     }
     if (this.partitions.blocks(from, to)) return this.#drop(from, to, copy, this.#now, 'partition');
     const net = this.network;
-    if (this.#loss > 0 && this.#netRandom() < this.#loss) return this.#drop(from, to, copy, this.#now, 'loss');
-    const count = net.duplicate > 0 && this.#netRandom() < net.duplicate ? 2 : 1;
+    let random = this.#netRandom;
+    if (this.#loss > 0 && random() < this.#loss) {
+      if (!this.#messageFault('lose', from, to, copy)) return this.#drop(from, to, copy, this.#now, 'loss');
+      // Kept by the plan: its fate is drawn apart, so the messages after it draw as they did.
+      random = this.#keptRandom;
+    }
+    let count = net.duplicate > 0 && random() < net.duplicate ? 2 : 1;
+    if (count === 2 && this.#messageFault('duplicate', from, to, copy)) {
+      net.latency(random); // the copy's draw, made all the same
+      count = 1;
+    }
     const copies: Copies | undefined = count > 1 ? { settled: 0 } : undefined;
     for (let i = 0; i < count; i++) {
-      const latency = Math.max(0, net.latency(this.#netRandom));
+      const latency = Math.max(0, net.latency(random));
       this.#queue.push({
         time: this.#now + latency, seq: 0, kind: 'deliver', from, to,
         message: i === 0 ? copy : copyData(copy), sentAt: this.#now, copies,
       });
     }
+  }
+
+  /** With messageFaults, a loss or duplication is a step: true when the plan suppresses it. */
+  #messageFault(kind: 'lose' | 'duplicate', from: NodeId, to: NodeId, message: unknown): boolean {
+    return this.#messageFaults && this.faults.requestIn('message', 'network', { kind, from, to, message: summarize(message, 40) }, this.#now);
   }
 
   #drop(from: NodeId, to: NodeId, message: unknown, sentAt: number, reason: DropReason, duplicate = false): void {

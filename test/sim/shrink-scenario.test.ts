@@ -124,6 +124,50 @@ describe('a failing scenario is shrunk to the faults it needs', () => {
   });
 });
 
+describe('operations and single messages shrink too, and the run is shortened', () => {
+  test('of 40 droppable client operations and many nemesis faults, the 2 operations the failure needs are left, told, and replayed', () => {
+    const scenario = (seed: number) => {
+      const sim = simulate({ seed, nodes: 3, factory: volatileTicker });
+      startNemesis(sim, { faults: FAULTS, gapMs: [50, 150], durationMs: [100, 300], until: 3_000 });
+      const done: number[] = [];
+      for (let k = 1; k <= 40; k++) sim.at(10 * k, () => {
+        const step = sim.operation('c1', `c1 sends #${k}`);
+        if (!step) return;
+        done.push(k);
+        sim.after(3, () => step.answered());
+      });
+      sim.runUntil(3_500);
+      if (done.includes(13) && done.includes(29)) fail(`operations #13 and #29 both ran (${done.length} ran)`);
+    };
+    const first = failureOf(() => checkScenario({ seeds: 5 }, scenario));
+    const detail = detailOf(first);
+    expect(detail).toMatch(/It fails with no fault at all: the run had \d+ faults, none of which it needs/);
+    expect(detail).toContain("It needs only 2 client operations of the run's 40:\n  - c1 sends #13 at 130 ms (answered at 133 ms).\n  - c1 sends #29 at 290 ms (answered at 293 ms).");
+    const replay = /--seed (\d+) --faults (o13,o29@[a-z0-9]+)$/.exec(detail);
+    expect(replay, detail).not.toBeNull();
+    process.env[ENV.seed] = replay![1]!;
+    process.env[FAULTS_ENV] = replay![2]!;
+    const again = failureOf(() => checkScenario({ seeds: 5 }, scenario));
+    expect(again.message).toBe(first.message.replace('(40 ran)', '(2 ran)'));
+    expect(detailOf(again)).toContain("It needs every one of the run's 2 client operations.");
+  });
+
+  test('with messageFaults, the few lost messages a failure needs are the story', () => {
+    const scenario = (seed: number) => {
+      const sim = simulate({ seed, nodes: 3, factory: volatileTicker, network: { loss: 0.3, duplicate: 0.2 }, messageFaults: true });
+      sim.runUntil(2_000);
+      const lost = sim.trace.filter((e) => e.kind === 'drop' && e.reason === 'loss').length;
+      if (lost >= 3) fail(`${lost} ticks were lost`);
+    };
+    const detail = detailOf(failureOf(() => checkScenario({ seeds: 5 }, scenario)));
+    const head = /The same check still fails with only these 3 faults of the run's (\d+), shrunk in [\d.]+ s:\n((?: {2}\d\. .*\n){3})/.exec(detail);
+    expect(head, detail).not.toBeNull();
+    expect(Number(head![1])).toBeGreaterThan(20);
+    for (const line of head![2]!.trim().split('\n')) expect(line.trim()).toMatch(/^\d\. n\d's "tick n=\d+" to n\d, sent at \d+ ms, is lost by the network\.$/);
+    expect(detail).toMatch(/--faults m\d+,m\d+,m\d+@[a-z0-9]+$/);
+  });
+});
+
 describe('the determinism check', () => {
   test('a node that keeps state at module level is called out: the seed replayed differently, where, and what to look for', () => {
     const scenario = (seed: number) => {

@@ -5,6 +5,7 @@ import { Simulation, SimulationViolation, startNemesis, type NodeContext, type S
 import { FaultSchedule, decodePlan, encodePlan, story } from '../../src/sim/schedule.ts';
 import { LearnerFailure, fail } from '../../src/verify/harness/failure.ts';
 import { ddmin, describeEvent, failureSignature, firstDivergence, firstOwnFrame, split, traceHash } from '../../src/verify/harness/shrink.ts';
+import { parseReplayed, replayNotice } from '../../src/cli/replay-notice.ts';
 
 const thrown = (run: () => unknown): unknown => {
   try {
@@ -257,6 +258,117 @@ describe('the plan on the command line', () => {
     expect(encodePlan([], 'k3f')).toBe('none@k3f');
     expect(decodePlan('2,5@k3f')).toEqual({ keep: new Set([2, 5]), check: 'k3f' });
     expect(decodePlan('none@k3f')).toEqual({ keep: new Set(), check: 'k3f' });
-    for (const bad of ['', '2,5', '@k3f', '2,,5@k3f', '2;5@k3f', '-1@k', undefined]) expect(decodePlan(bad)).toBeUndefined();
+    for (const bad of ['', '2,5', '@k3f', '2,,5@k3f', '2;5@k3f', '-1@k', 'x3@k', 'o5-2@k', 'o1-@k', undefined]) expect(decodePlan(bad)).toBeUndefined();
+  });
+
+  test('operations (o) and messages (m) are numbered apart; runs of three or more read as ranges', () => {
+    const keep = [7, 'o3', 'm2', 2, 'o4', 'o5', 'o6', 'o9', 'm3', 3, 4];
+    expect(encodePlan(keep, 'k3f')).toBe('2-4,7,m2,m3,o3-6,o9@k3f');
+    expect(decodePlan('2-4,7,m2,m3,o3-6,o9@k3f')).toEqual({ keep: new Set([2, 3, 4, 7, 'm2', 'm3', 'o3', 'o4', 'o5', 'o6', 'o9']), check: 'k3f' });
+  });
+});
+
+describe('steps beyond the faults', () => {
+  type Ping = { type: 'ping'; n: number };
+  /** n1 pings n2 every 10 ms. */
+  const pinger = (ctx: NodeContext<Ping>): SimNode<Ping> => {
+    let n = 0;
+    const tick = () => {
+      if (ctx.id === 'n1') ctx.send('n2', { type: 'ping', n: ++n });
+      ctx.setTimer(10, tick);
+    };
+    ctx.setTimer(10, tick);
+    return { receive() {} };
+  };
+
+  test('with messageFaults, each message the network loses or duplicates is a step (m1, m2, …); a suppressed one arrives (once), and the others keep their fates', () => {
+    const run = (keep?: ReadonlySet<string | number>, messageFaults = true) => {
+      const sim = new Simulation({ seed: 5, nodes: 2, factory: pinger, network: { loss: 0.3, duplicate: 0.3 }, messageFaults });
+      sim.faults.keep = keep;
+      sim.runUntil(300);
+      return sim;
+    };
+    const plain = run(undefined, false);
+    const all = run();
+    // The same draws whether or not losses are steps.
+    expect(all.trace).toEqual(plain.trace);
+    expect(plain.faults.steps).toEqual([]);
+    const steps = all.faults.active();
+    const lost = steps.filter((s) => s.parts[0]!.kind === 'lose');
+    const doubled = steps.filter((s) => s.parts[0]!.kind === 'duplicate');
+    expect(lost.length).toBeGreaterThan(2);
+    expect(doubled.length).toBeGreaterThan(2);
+    expect(steps.map((s) => s.id)).toEqual(steps.map((_, i) => `m${i + 1}`));
+    expect(all.trace.filter((e) => e.kind === 'drop' && e.reason === 'loss')).toHaveLength(lost.length);
+    expect(story([lost[0]!], all.ids)[0]).toMatch(/^1\. n1's "ping n=\d+" to n2, sent at \d+ ms, is lost by the network\.$/);
+    expect(story([doubled[0]!], all.ids)[0]).toMatch(/^1\. n1's "ping n=\d+" to n2, sent at \d+ ms, is duplicated by the network: it arrives twice\.$/);
+    // Keep only the second loss: the first lost ping now arrives, the second is still lost.
+    const firstLost = (lost[0]!.parts[0] as { message: string }).message;
+    const secondLost = (lost[1]!.parts[0] as { message: string }).message;
+    const some = run(new Set([lost[1]!.id]));
+    const delivered = (sim: Simulation<any, any>, text: string) => sim.trace.filter((e) => e.kind === 'deliver' && `ping n=${(e.message as Ping).n}` === text).length;
+    expect(delivered(some, firstLost)).toBe(1);
+    expect(delivered(some, secondLost)).toBe(0);
+    expect(some.faults.active().map((s) => s.id)).toEqual([lost[1]!.id]);
+    // No duplicate is kept: every ping arrives at most once.
+    expect(some.trace.some((e) => e.kind === 'deliver' && e.duplicate)).toBe(false);
+  });
+
+  test('operations: a step each (o1, o2, …), apart from the faults; one left out is skipped by the scenario, the faults keep their numbers', () => {
+    const run = (keep?: ReadonlySet<string | number>) => {
+      const sim = new Simulation({ seed: 2, nodes: 2, factory: pinger });
+      sim.faults.keep = keep;
+      const done: string[] = [];
+      for (const t of [10, 20, 30]) sim.at(t, () => {
+        const step = sim.operation('c1', `c1 does op@${t}`);
+        if (!step) return;
+        done.push(`op@${t}`);
+        sim.after(5, () => step.answered());
+      });
+      sim.at(25, () => sim.crash('n2'));
+      sim.runUntil(100);
+      return { sim, done };
+    };
+    const all = run();
+    expect(all.sim.faults.steps.map((s) => s.id)).toEqual(['o1', 'o2', 1, 'o3']);
+    expect(all.done).toEqual(['op@10', 'op@20', 'op@30']);
+    expect(story(all.sim.faults.active(['operation']), all.sim.ids)[1]).toBe('2. c1 does op@20 at 20 ms (answered at 25 ms).');
+    const some = run(new Set([1, 'o3']));
+    expect(some.done).toEqual(['op@30']);
+    expect(some.sim.faults.activeFaults().map((s) => s.id)).toEqual([1]);
+    expect(some.sim.isUp('n2')).toBe(false);
+  });
+
+  test('a crash armed by crashAfter that never fires is no fault; arming again or disarm() ends it; fault() makes one step even of nothing', () => {
+    const sim = new Simulation({ seed: 2, nodes: 2, factory: pinger });
+    sim.at(5, () => sim.crashAfter('n1', { sends: 100 }));
+    sim.at(15, () => sim.crashAfter('n1', { sends: 2, restartAfterMs: 10 }));
+    sim.at(50, () => sim.fault(() => undefined));
+    sim.at(60, () => sim.fault(() => sim.crashAfter('n1', { sends: 100 })));
+    sim.at(70, () => sim.disarm('n1'));
+    sim.runUntil(100);
+    expect(sim.faults.steps.map((s) => [s.id, s.parts.map((p) => p.end)])).toEqual([[1, [15]], [2, [40]], [3, []], [4, [70]]]);
+    expect(sim.faults.active().map((s) => s.id)).toEqual([2]);
+    expect(sim.trace.filter((e) => e.kind === 'crash').map((e) => e.t)).toEqual([30]);
+  });
+});
+
+describe('what verify --faults says about the code it was given', () => {
+  const cmd = 'npx learn-ds';
+  test('a code no check replayed: one line naming why, with the command to use instead; nothing when the run ended before its checks', () => {
+    expect(replayNotice([], '2,5@k3f', 'quorum-kv', 17, cmd, true)).toBe(
+      '--faults 2,5@k3f names no check of quorum-kv as it is now (a code from another check or exercise, or from an older learn-ds), so seed 17 ran with all its faults; ' +
+        'replay a failure with the command its verdict prints, e.g. npx learn-ds verify quorum-kv --seed 17',
+    );
+    expect(replayNotice([], '2,5@k3f', 'quorum-kv', 17, cmd, false)).toBeUndefined();
+  });
+
+  test('a code that still applies after an edit: replayed; its passing run is told, a failing one is the verdict\'s to tell', () => {
+    expect(replayNotice([{ check: 'k3f', seed: 17, failed: false }], '2,5@k3f', 'quorum-kv', 17, cmd, true)).toBe('The shrunk run that --faults 2,5@k3f replays (seed 17, only the steps it keeps) passes now.');
+    expect(replayNotice([{ check: 'k3f', seed: 17, failed: true }], '2,5@k3f', 'quorum-kv', 17, cmd, true)).toBeUndefined();
+  });
+
+  test('the hidden run\'s lines are read leniently: a line cut short or foreign is skipped', () => {
+    expect(parseReplayed('{"check":"k3f","seed":3,"failed":true}\n{"check":"k3\n\n{"x":1}\n')).toEqual([{ check: 'k3f', seed: 3, failed: true }]);
   });
 });

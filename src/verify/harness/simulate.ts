@@ -5,6 +5,7 @@
  * shrunk to the fewest with which the same check still fails (counterexample.ts); the replay command
  * names that shrunk schedule (`--faults 2,5@k3f`: keep steps 2 and 5 in check k3f).
  */
+import { appendFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TestRunner } from 'vitest';
 import { Simulation, SimulationViolation, renderTimeline, seedsFrom, type NodeId, type SimNode, type SimulationOptions, type TraceEvent } from '../../sim/index.ts';
@@ -15,7 +16,7 @@ import { ProgressFailure } from './progress.ts';
 import { suiteSeed } from './random.ts';
 import { SometimesTally, reportCounts, vacuity, withTally } from './sometimes.ts';
 import { learnDsCommand } from '../../command.ts';
-import { FAULTS_ENV, decodePlan, encodePlan } from '../../sim/schedule.ts';
+import { FAULTS_ENV, FAULTS_SEEN_ENV, decodePlan, encodePlan, type StepId } from '../../sim/schedule.ts';
 import { hashString } from '../../sim/random.ts';
 import { findCounterexample, type ScenarioRun } from './counterexample.ts';
 import { recordFailedRun } from './record.ts';
@@ -26,7 +27,7 @@ export const SCENARIOS_ENV = 'LEARN_DS_SCENARIOS';
 
 let current: Simulation<any, any> | undefined;
 /** The fault steps the simulations of the run under way keep (undefined: all); set by checkScenario. */
-let plan: ReadonlySet<number> | undefined;
+let plan: ReadonlySet<StepId> | undefined;
 
 /** Makes a simulation; if the scenario fails, its timeline explains the failure. */
 export function simulate<M, N extends SimNode<M>>(options: SimulationOptions<M, N>): Simulation<M, N> {
@@ -74,6 +75,9 @@ export interface FailureStory {
   schedule?: string[];
   /** How many faults the original failing run had. */
   originalFaults?: number;
+  /** The droppable client operations of the run explained (sentences), and how many the original run had. */
+  operations?: string[];
+  originalOperations?: number;
   /** CPU time the replay and the shrinking took, ms. */
   shrinkMs?: number;
   /** The plan the replay command names (`2,5@k3f`), when the run explained is not the seed's full run. */
@@ -101,6 +105,16 @@ function describeSchedule(story: FailureStory): string | undefined {
   return [head, ...schedule.map((line) => `  ${line}`)].join('\n');
 }
 
+/** The client operations' paragraph, when the scenario let shrinking drop some. */
+function describeOperations(story: FailureStory): string | undefined {
+  const { operations, originalOperations } = story;
+  if (operations === undefined || !originalOperations) return undefined;
+  if (operations.length === originalOperations) return `It needs every one of the run's ${plural(originalOperations, 'client operation')}.`;
+  const head = `It needs only ${operations.length === 0 ? 'no client operation' : plural(operations.length, 'client operation')} of the run's ${originalOperations}`;
+  if (operations.length === 0) return `${head}.`;
+  return operations.length <= 8 ? [`${head}:`, ...operations.map((line) => `  - ${line}`)].join('\n') : `${head} (the others were left out).`;
+}
+
 /** The learner-facing failure for a scenario that failed under `seed`. */
 export function explainScenarioFailure(error: unknown, seed: number, sim: Simulation<any, any> | undefined, options: ScenarioOptions & FailureStory = {}): LearnerFailure {
   const message = error instanceof LearnerFailure || error instanceof SimulationViolation ? error.message : describeThrown(error);
@@ -112,6 +126,8 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
   if (options.nondeterminism) parts.push(options.nondeterminism);
   const schedule = describeSchedule(options);
   if (schedule) parts.push(schedule);
+  const operations = describeOperations(options);
+  if (operations) parts.push(operations);
   // A timeline with nothing in it (say, a node that threw as it started) would only add noise.
   if (sim && sim.trace.length > 0) {
     const until = error instanceof SimulationViolation ? error.time : sim.now;
@@ -149,6 +165,7 @@ export function checkScenario(options: ScenarioOptions, scenario: (seed: number)
     // A replayed schedule (--faults) is for this check's first seed, the one that failed.
     const keep = replay && seed === suiteSeed() ? replay : undefined;
     const run = runScenario(() => withTally(tally, () => scenario(seed)), keep);
+    if (keep) tellReplayed(check, seed, run.failed);
     if (run.failed) throw explainShrunk(run, seed, keep, scenario, check, options, started);
     tally.seedPassed();
     seedsDone(++ran, count); // the CLI's progress bar moves within a long check
@@ -162,7 +179,7 @@ export function checkScenario(options: ScenarioOptions, scenario: (seed: number)
 }
 
 /** One run of a scenario with the plan `keep`: how it ended and the simulation it made. */
-function runScenario(body: () => void, keep: ReadonlySet<number> | undefined): ScenarioRun {
+function runScenario(body: () => void, keep: ReadonlySet<StepId> | undefined): ScenarioRun {
   current = undefined;
   plan = keep;
   try {
@@ -192,7 +209,7 @@ function shrinkBudgetMs(): number {
 
 /** Replays the failing seed, shrinks its faults and explains the smallest run that fails the same way. */
 function explainShrunk(
-  first: ScenarioRun, seed: number, keep: ReadonlySet<number> | undefined, scenario: (seed: number) => void, check: string, options: ScenarioOptions, started: number,
+  first: ScenarioRun, seed: number, keep: ReadonlySet<StepId> | undefined, scenario: (seed: number) => void, check: string, options: ScenarioOptions, started: number,
 ): LearnerFailure {
   const test = TestRunner.getCurrentTest();
   const figures = test?.meta.figures?.length;
@@ -207,6 +224,8 @@ function explainShrunk(
     ...options,
     schedule: found.story,
     originalFaults: found.originalFaults,
+    operations: found.operations,
+    originalOperations: found.originalOperations,
     shrinkMs: found.cpuMs,
     ...(found.keep === undefined ? {} : { faults: encodePlan(found.keep, check) }),
     ...(found.nondeterminism === undefined ? {} : { nondeterminism: found.nondeterminism }),
@@ -224,8 +243,22 @@ function checkId(scenario: (seed: number) => void): string {
   return hashString(`${names.join(' > ')}\n${scenario.toString()}`).toString(36).slice(0, 4);
 }
 
+/**
+ * Tells `verify --faults` (through the file it names in FAULTS_SEEN_ENV) that this check replayed
+ * its plan and how that run ended, so that it can say so, or say that the plan named no check.
+ */
+function tellReplayed(check: string, seed: number, failed: boolean): void {
+  const file = process.env[FAULTS_SEEN_ENV];
+  if (!file) return;
+  try {
+    appendFileSync(file, `${JSON.stringify({ check, seed, failed })}\n`);
+  } catch {
+    // Only a notice is lost.
+  }
+}
+
 /** The steps to keep from `--faults`, when it names this check. */
-function replayPlan(check: string): ReadonlySet<number> | undefined {
+function replayPlan(check: string): ReadonlySet<StepId> | undefined {
   const decoded = decodePlan(process.env[FAULTS_ENV]);
   return decoded && decoded.check === check ? decoded.keep : undefined;
 }
