@@ -29,18 +29,29 @@ process.exit = ((code?: unknown) => {
 // statements promise more check pendingTimers() themselves. A timer is the learner's when the code
 // that called setTimeout/setInterval is theirs, not learn-ds's harness, tests or packages: a
 // test's own timer that their code merely triggered, or AbortSignal.timeout()'s, is not theirs.
-const liveTimers = new Map<unknown, string>();
+const liveTimers = new Map<unknown, () => string>();
 const ownCode = new Map<string, boolean>();
-// The path must open the frame's location ("at /…" or "(/…"): a node: frame, say
-// node:internal/deps/undici/undici (fetch's timers), is nobody's file, never the learner's.
-const FRAME_FILE = /(?:^at |\()((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/;
-function learnerSite(): string | undefined {
-  for (const line of (new Error().stack ?? '').split('\n').slice(1)) {
-    const file = FRAME_FILE.exec(line.trim())?.[1]?.replace(/^file:\/\//, '');
-    if (!file || file === thisFile) continue;
-    let learnDs = ownCode.get(file);
-    if (learnDs === undefined) ownCode.set(file, (learnDs = isLearnDsCode(file)));
-    return learnDs ? undefined : line.trim().replace(/^at /, '');
+/**
+ * Where learner code called a timer function, as its editor shows it (source-mapped), or
+ * undefined when the caller is learn-ds's. Whose code it is is read from V8's call sites, unformatted:
+ * formatting a stack (Vite's source-mapping formatter above all) on every setTimeout of every
+ * check cost a third of a run's CPU, so the stack is formatted only when a timer left running is reported.
+ */
+function learnerSite(): (() => string) | undefined {
+  const mapped = new Error(); // V8 formats its stack on first read, with the formatter then in force
+  const format = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, sites) => sites;
+  const sites = new Error().stack as unknown as NodeJS.CallSite[];
+  Error.prepareStackTrace = format;
+  for (let i = 0; i < sites.length; i++) {
+    // Only a path is a file: a node: frame, say node:internal/deps/undici/undici (fetch's
+    // timers), or a native one is nobody's, never the learner's.
+    const name = sites[i]!.getFileName()?.replace(/^file:\/\//, '');
+    if (!name?.startsWith('/') || name === thisFile) continue;
+    let learnDs = ownCode.get(name);
+    if (learnDs === undefined) ownCode.set(name, (learnDs = isLearnDsCode(name)));
+    // The same frame of the same stack (both errors were made here; line 0 is the message).
+    return learnDs ? undefined : () => ((mapped.stack ?? '').split('\n')[i + 1] ?? '').trim().replace(/^at /, '');
   }
   return undefined;
 }
@@ -59,13 +70,13 @@ function trackTimers(timeouts: boolean): TimerFns {
         liveTimers.delete(handle);
         fn(...a);
       }, delay(ms), ...args);
-      if (site && timeouts) liveTimers.set(handle, `setTimeout (${site})`);
+      if (site && timeouts) liveTimers.set(handle, () => `setTimeout (${site()})`);
       return handle;
     }) as typeof setTimeout,
     setInterval: ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
       const site = learnerSite();
       const handle = inner.setInterval(fn, delay(ms), ...args);
-      if (site) liveTimers.set(handle, `setInterval (${site})`);
+      if (site) liveTimers.set(handle, () => `setInterval (${site()})`);
       return handle;
     }) as typeof setInterval,
     clearTimeout: ((handle?: Parameters<typeof clearTimeout>[0]) => {
@@ -119,13 +130,16 @@ if (report) {
 }
 
 // Authors' proofs (ENV.stopWhen): a mutant's run ends at its first failing check that names the
-// mistake; the checks after it are skipped, which is most of the time a proof spends.
-const stopWhen = process.env[ENV.stopWhen]?.toLowerCase();
+// mistake; the checks after it are skipped, which is most of the time a proof spends. Further lines
+// name the only checks to run (a mutant's next seed: the check that named it on the first, and the
+// first check), the others skipped.
+const [stopLine, ...onlyChecks] = (process.env[ENV.stopWhen] ?? '').split('\n');
+const stopWhen = stopLine?.toLowerCase();
 if (stopWhen) {
   let stopped = false;
   beforeEach((context) => {
-    if (stopped) context.skip();
     const name = expect.getState().currentTestName ?? '';
+    if (stopped || (onlyChecks.length > 0 && !onlyChecks.includes(name.split(' > ').join(' › ')))) context.skip();
     context.onTestFailed(({ task }) => {
       const errors = task.result?.errors ?? [];
       const text = [name, ...errors.flatMap((e) => [e.message, (e as { learnerDetail?: unknown }).learnerDetail])];
@@ -156,7 +170,7 @@ afterEach(() => {
     throw new LearnerFailure(
       `your code left ${timers.length} timer${timers.length > 1 ? 's' : ''} running after the check ended; ` +
         'clear every timer you start once it is no longer needed',
-      timers.slice(0, 3).join('\n'),
+      timers.slice(0, 3).map((site) => site()).join('\n'),
     );
   }
 });
