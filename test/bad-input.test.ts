@@ -31,6 +31,7 @@ describe.concurrent('a broken learner file gets a clear failing verdict', () => 
     ['syntax-error.ts', /learner\.ts:2:\d+: syntax error/],
     ['missing-export.ts', /does not export `retry`/],
     ['throws-non-error.ts', /could not be loaded: the string "boom" \(not an Error\)/],
+    ['imports-missing-exercise.ts', /could not be loaded: .*\.\.\/16-partitioning\/consistent-hashing\.ts does not exist yet: .*`learn-ds start consistent-hashing`/],
     ['unhandled-rejection.ts', /error that nothing handled.*nobody handles me/],
     ['leaves-timer.ts', /left 1 timer running.*\n.*setInterval/],
     ['throws-non-error-in-call.ts', /not an Error/],

@@ -29,7 +29,7 @@ test('builds on your HashRing (consistent-hashing) and createKvNode (quorum-kv),
     ring.add('g2');
     owner = ring.get('user:42');
   } catch (error) {
-    fail(`${BUILDS_ON}. Your HashRing threw ${describeThrown(error)}: finish consistent-hashing first (\`learn-ds start consistent-hashing\`), then come back`);
+    fail(`${BUILDS_ON}. Your HashRing threw ${describeThrown(error)}. Import your own (Step 1 at the top of the starter), once consistent-hashing passes (\`learn-ds start consistent-hashing\` if it does not yet)`);
   }
   check(owner === 'g1' || owner === 'g2', () => `${BUILDS_ON}. A HashRing holding 'g1' and 'g2' answered get('user:42') with ${show(owner)}; expected one of them: finish consistent-hashing first (\`learn-ds start consistent-hashing\`)`);
   const noop = () => 0;
@@ -41,7 +41,7 @@ test('builds on your HashRing (consistent-hashing) and createKvNode (quorum-kv),
   try {
     local = createKvNode(ctx, { r: 2, w: 2, antiEntropyIntervalMs: 100 }).local();
   } catch (error) {
-    fail(`${BUILDS_ON}. Your createKvNode threw ${describeThrown(error)}: finish quorum-kv first (\`learn-ds start quorum-kv\`), then come back`);
+    fail(`${BUILDS_ON}. Your createKvNode threw ${describeThrown(error)}. Import your own (Step 1 at the top of the starter), once quorum-kv passes (\`learn-ds start quorum-kv\` if it does not yet)`);
   }
   check(typeof local === 'object' && local !== null && Object.keys(local).length === 0,
     () => `${BUILDS_ON}. A new replica of your createKvNode, with empty storage, returned ${show(local)} from local(); expected {}: finish quorum-kv first (\`learn-ds start quorum-kv\`)`);

@@ -17,7 +17,7 @@ export async function loadSubject<T>(): Promise<T> {
   try {
     mod = (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
   } catch (error) {
-    throw new SubjectError(`your file could not be loaded: ${describeThrown(error)}`, { cause: error });
+    throw new SubjectError(`your file could not be loaded: ${describeThrown(error)}${missingExercise(error)}`, { cause: error });
   }
   const wanted = (process.env[ENV.exports] ?? '').split(',').filter(Boolean);
   const missing = wanted.filter((name) => mod[name] === undefined);
@@ -29,4 +29,14 @@ export async function loadSubject<T>(): Promise<T> {
     );
   }
   return mod as T;
+}
+
+/**
+ * A learner file that builds on an earlier exercise (kv-store imports quorum-kv.ts) before that
+ * exercise's file exists: the import names the exercise (a workspace file is named after its id).
+ */
+function missingExercise(error: unknown): string {
+  const found = /Cannot find module '((?:\.\.?\/)+(?:[^'/]+\/)*([a-z0-9]+(?:-[a-z0-9]+)*)\.ts)'/.exec(error instanceof Error ? error.message : '');
+  if (!found) return '';
+  return `. ${found[1]} does not exist yet: if it is an earlier exercise your file builds on, start that one first (\`learn-ds start ${found[2]}\`) and finish it`;
 }
