@@ -1,6 +1,6 @@
 // End to end: `learn-ds verify` on a mutant whose nemesis check fails shows the shrunk schedule as a
 // numbered story, and the replay command it prints (--seed … --faults …) reproduces exactly that run.
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { learnDs, repoRoot, tempDir } from '../support/cli.ts';
@@ -51,7 +51,24 @@ test(`verify ${ID} on its ${MUTANT} mutant: a few faults of many, told as a stor
   const replayed = shrunkRun(again.message!);
   expect(replayed.story).toEqual(story);
   expect(replayed.rest).toBe(shrunkRun(detail).rest);
-}, 300_000); // two cold runs of a simulated suite, on a machine that may be busy
+
+  // The learner fixes their file (here: the reference) and replays the same code: it still applies, and says the run passes now.
+  const mine = join(tempDir(), `${ID}.ts`);
+  copyFileSync(join(repoRoot, 'solutions', `${ID}.ts`), mine);
+  const fixed = await learnDs(tempDir(), ['verify', ID, '--file', mine, '--seed', replay![1]!, '--faults', replay![2]!, '--json', '--timeout', '60']);
+  expect(fixed.exitCode, fixed.stderr).toBe(0);
+  expect(fixed.stderr).toContain(`The shrunk run that --faults ${replay![2]!} replays (seed ${replay![1]!}, only the steps it keeps) passes now.`);
+}, 400_000); // three cold runs of a simulated suite, on a machine that may be busy
+
+test('a --faults code that names no check of the exercise (another check\'s, another exercise\'s) is told in one line, with the command to use', async () => {
+  const mutant = mutantsOf(join(repoRoot, 'exercises', ID)).find((m) => m.name === MUTANT)!;
+  const r = await learnDs(tempDir(), ['verify', ID, '--file', mutant.file, '--seed', '4', '--faults', '2,o3@zzzz', '--json', '--timeout', '60']);
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr.trim().split('\n').filter((l) => l.includes('--faults'))).toEqual([
+    '--faults 2,o3@zzzz names no check of crdts as it is now (a code from another check or exercise, or from an older learn-ds), so seed 4 ran with all its faults; ' +
+      'replay a failure with the command its verdict prints, e.g. npx learn-ds verify crdts --seed 4',
+  ]);
+}, 300_000);
 
 test('--faults is a plan as a check prints it, and comes with the --seed it was printed with', async () => {
   const file = join(tempDir(), 'mine.ts');

@@ -110,8 +110,8 @@ function describeOperations(story: FailureStory): string | undefined {
   const { operations, originalOperations } = story;
   if (operations === undefined || !originalOperations) return undefined;
   if (operations.length === originalOperations) return `It needs every one of the run's ${plural(originalOperations, 'client operation')}.`;
-  const head = `It needs only ${operations.length === 0 ? 'no client operation' : plural(operations.length, 'client operation')} of the run's ${originalOperations}`;
-  if (operations.length === 0) return `${head}.`;
+  if (operations.length === 0) return `It needs none of the run's ${plural(originalOperations, 'client operation')}.`;
+  const head = `It needs only ${plural(operations.length, 'client operation')} of the run's ${originalOperations}`;
   return operations.length <= 8 ? [`${head}:`, ...operations.map((line) => `  - ${line}`)].join('\n') : `${head} (the others were left out).`;
 }
 
