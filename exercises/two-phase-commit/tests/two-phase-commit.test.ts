@@ -4,7 +4,7 @@
 // that it happens in every run.
 import { test } from 'vitest';
 import { ProgressFailure, check, checkScenario, expectProgress, figure, show, sometimes } from 'learn-ds/harness';
-import { startNemesis, uniformLatency, type NodeId } from 'learn-ds/sim';
+import { startNemesis, streamOf, uniformLatency, type NodeId } from 'learn-ds/sim';
 import { LATENCY, KEYS, RESUBMIT_MS, describeMessage, rolesFor, txIdFor, world, writesFor, type Options, type World } from './helpers.ts';
 
 const VOTE_TIMEOUT = 80.5;
@@ -273,31 +273,46 @@ function chaos(seed: number): { w: World; liveWithin: number } {
   const voteTimeoutMs = 60 + (seed % 3) * 20.5;
   const queryIntervalMs = 25.5 + (seed % 2) * 10;
   const w = world({ seed, roles, voteTimeoutMs, queryIntervalMs, network: { latency: uniformLatency(1, 12), duplicate: 0.08 } });
-  const random = w.sim.random;
   startNemesis(w.sim, { faults: ['crash', 'partition', 'isolate', 'pause', 'loss'], gapMs: [40, 160], durationMs: [40, 250], until: UNTIL });
   const everyone = [roles.coordinator, ...roles.participants];
+  // Crashes and clients draw from streams of their own, the same draws whatever happened before:
+  // a shrunk run that leaves out a fault or a transaction changes none of the other choices.
+  const crashes = streamOf(seed, 'crash-after');
   for (let t = 100; t < UNTIL - 200; t += 130) {
-    w.sim.at(t, () => {
-      const id = everyone[Math.floor(random() * everyone.length)]!;
+    // One step of the fault schedule each, numbered even when its node is down and nothing is armed.
+    w.sim.at(t, () => w.sim.fault(() => {
+      const id = everyone[Math.floor(crashes() * everyone.length)]!;
+      const k = 1 + Math.floor(crashes() * 3);
+      const writes = crashes() < 0.5;
       if (!w.sim.isUp(id)) return;
-      const k = 1 + Math.floor(random() * 3);
-      if (random() < 0.5) w.sim.crashAfter(id, { writes: k, restartAfterMs: 30 });
+      if (writes) w.sim.crashAfter(id, { writes: k, restartAfterMs: 30 });
       else w.sim.crashAfter(id, { sends: k, restartAfterMs: 30 });
-    });
+    }));
   }
   // Disarm what did not fire: after UNTIL, nothing fails.
   w.sim.at(UNTIL, () => {
-    for (const id of everyone) if (w.sim.isUp(id)) w.sim.crashAfter(id, { writes: Number.MAX_SAFE_INTEGER });
+    for (const id of everyone) w.sim.disarm(id);
   });
-  let n = 0;
-  for (const client of ['c1', 'c2', 'c3']) {
+  for (const [i, client] of ['c1', 'c2', 'c3'].entries()) {
+    const random = streamOf(seed, `client ${client}`);
+    // Each client numbers its own transactions (n ≡ i mod 3): its ids do not depend on the others' pace.
+    let n = i;
     const next = () => {
       if (w.sim.now >= UNTIL) return;
-      const txId = txIdFor(seed, ++n);
+      const txId = txIdFor(seed, (n += 3));
       const chosen = roles.participants.filter(() => random() < 0.6);
       const ps = chosen.length > 0 ? chosen : [roles.participants[Math.floor(random() * 3)]!];
-      const tx = w.submit(client, txId, writesFor(txId, Object.fromEntries(ps.map((p) => [p, [KEYS[Math.floor(random() * 2)]!]]))));
-      const wait = () => (tx.outcome ? w.sim.after(random() * 20, next) : w.sim.after(10, wait));
+      const writes = writesFor(txId, Object.fromEntries(ps.map((p) => [p, [KEYS[Math.floor(random() * 2)]!]])));
+      const pause = random() * 20;
+      // A transaction of this random workload is a step that shrinking may leave out.
+      const step = w.sim.operation(client, `${client} submits ${txId} (on ${ps.join(', ')})`);
+      if (!step) return void w.sim.after(10 + pause, next);
+      const tx = w.submit(client, txId, writes);
+      const wait = () => {
+        if (!tx.outcome) return void w.sim.after(10, wait);
+        step.answered();
+        w.sim.after(pause, next);
+      };
       wait();
     };
     w.sim.after(random() * 20, next);
