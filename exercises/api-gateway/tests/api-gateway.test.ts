@@ -231,13 +231,17 @@ test('marks a failed optional service partial: data null, its name in partial, i
     const [order, reviews, shipping] = await services('order', 'reviews', 'shipping');
     const refused = await deadPort();
     // reviews fails after shipping: partial follows options.backends, not the order of failures.
-    if (failure.behaviour) reviews!.onCall = (c) => void within(new Promise(() => {}), 60, null).then(() => answer(c, failure.behaviour!));
-    shipping!.onCall = (c) => answer(c, { kind: 'json', status: 502, body: {} });
-    const specs: Spec[] = [{ service: order!, required: true }, { service: reviews! }, { service: shipping! }];
+    // shipping never answers and the gateway gives up on it at its deadline (25 ms); reviews fails
+    // only once the service has seen that call closed, so after the gateway learnt that shipping
+    // failed, however slow the machine (a clock gap between the two would not be sure of it).
+    shipping!.onCall = () => {};
+    const shippingGivenUp = shipping!.arrived(1).then(() => shipping!.calls[0]!.closed);
+    if (failure.behaviour) reviews!.onCall = (c) => void within(shippingGivenUp, 500, null).then(() => answer(c, failure.behaviour!));
+    const specs: Spec[] = [{ service: order!, required: true }, { service: reviews! }, { service: shipping!, timeoutMs: 25 }];
     const backends = specs.map(backendOf);
     if (!failure.behaviour) backends[1]!.baseUrl = `http://127.0.0.1:${refused}`;
     const { port } = await startServer('createGateway(…)', () => createGateway({ backends, requestTimeoutMs: 1_800 }));
-    const what = `GET ${summaryPath('5')} with reviews (optional) failing with ${failure.label} and shipping (optional) answering 502`;
+    const what = `GET ${summaryPath('5')} with reviews (optional) failing with ${failure.label} after shipping (optional, timeoutMs 25) never answered`;
     const r = expectStatus(await get(port, summaryPath('5')), 200, what, 'with the optional services marked partial');
     expectSummary(r, what, '5', { order: { service: 'order' }, reviews: null, shipping: null }, ['reviews', 'shipping']);
     await closeServers();
@@ -261,7 +265,7 @@ test('answers 502 with { error, service } when a required service fails, whateve
 test('answers 504 at the per-call deadline of a required service that does not answer, and aborts that call', async () => {
   const [order, customer] = await services('order', 'customer');
   customer!.onCall = () => {};
-  const timeoutMs = 120;
+  const timeoutMs = 50;
   const { port, backends } = await gateway([{ service: order!, required: true }, { service: customer!, required: true, timeoutMs }], 1_800);
   const t0 = performance.now();
   const outcome = await get(port, summaryPath('31'));
@@ -296,7 +300,7 @@ test('answers at once when a required service fails, aborting the calls still in
 test('marks an optional service that does not answer partial at its per-call deadline, and aborts its call', async () => {
   const [order, reviews] = await services('order', 'reviews');
   reviews!.onCall = () => {};
-  const timeoutMs = 100;
+  const timeoutMs = 50;
   const { port } = await gateway([{ service: order!, required: true }, { service: reviews!, timeoutMs }], 1_800);
   const t0 = performance.now();
   const outcome = await get(port, summaryPath('alpha'));
@@ -311,17 +315,18 @@ test('marks an optional service that does not answer partial at its per-call dea
 
 test('answers at the overall deadline: 504 for a required service still out, partial for an optional one', async () => {
   for (const required of [true, false]) {
-    const [order, shipping] = await services('order', 'shipping');
+    // shipping alone: no other call has to make it within so short a deadline on a busy machine.
+    const [shipping] = await services('shipping');
     shipping!.onCall = () => {};
-    const requestTimeoutMs = 150;
-    const { port } = await gateway([{ service: order!, required: true, timeoutMs: 1_500 }, { service: shipping!, required, timeoutMs: 1_500 }], requestTimeoutMs);
+    const requestTimeoutMs = 60;
+    const { port } = await gateway([{ service: shipping!, required, timeoutMs: 1_500 }], requestTimeoutMs);
     const t0 = performance.now();
     const outcome = await get(port, summaryPath('zz'));
     const took = performance.now() - t0;
     const what = `GET ${summaryPath('zz')} with shipping (${required ? 'required' : 'optional'}, timeoutMs 1500) never answering and requestTimeoutMs ${requestTimeoutMs}`;
     const r = expectStatus(outcome, required ? 504 : 200, what, required ? 'once the overall deadline passed' : 'with shipping marked partial once the overall deadline passed');
     if (required) expectError(r, what, 'shipping');
-    else expectSummary(r, what, 'zz', { order: { service: 'order' }, shipping: null }, ['shipping']);
+    else expectSummary(r, what, 'zz', { shipping: null }, ['shipping']);
     check(took >= requestTimeoutMs - 2, () => `${what} answered after ${Math.round(took)} ms; expected no answer before the overall deadline, ${requestTimeoutMs} ms`);
     check(took < 1_300, () => `${what} answered after ${Math.round(took)} ms; expected an answer at the overall deadline (${requestTimeoutMs} ms), not at the call's own (1500 ms)`);
     await expectAborted(shipping!.calls[0], 'shipping', 'the overall deadline passed');
@@ -364,16 +369,20 @@ test('limits the calls in flight to each service to maxConcurrent; more wait the
     const there = await within(reviews!.arrived(i + 1), 1_000, 'late' as const);
     check(there === 'arrived', () => `the reviews service (maxConcurrent 100) received ${reviews!.calls.length} calls for ${i + 1} client requests; expected one per request, sent at once`);
   }
-  await within(order!.arrived(max + 1), 400, null);
+  await within(order!.arrived(max), 1_000, null);
+  // A gateway without a limit sends the others at once, as it sent reviews' calls: a moment for them
+  // to arrive (one that arrives later still shows in the service's count of calls in flight, below).
+  await within(order!.arrived(max + 1), 100, null);
   check(order!.calls.length === max, () => `with ${ids.length} client requests at once and order's maxConcurrent ${max}, the order service received ${order!.calls.length} calls before any answered; expected exactly ${max} in flight, the others waiting`);
   const urls = () => order!.calls.map((c) => decodeURIComponent(c.url.split('/').at(-1)!));
   for (let next = max; next < ids.length; next++) {
     answer(held.shift()!, { kind: 'json', body: { ok: next } });
     const there = await within(order!.arrived(next + 1), 1_000, 'late' as const);
     check(there === 'arrived', () => `one of ${max} calls to order (maxConcurrent ${max}) was answered, and no waiting call was sent within 1 s; expected the next waiting call to take the free slot at once`);
-    await within(order!.arrived(next + 2), 150, null);
+    await within(order!.arrived(next + 2), 50, null);
     check(order!.calls.length === next + 1, () => `after one answer freed one slot, order had received ${order!.calls.length} calls; expected ${next + 1}: one waiting call per free slot (at most ${max} in flight)`);
   }
+  check(order!.maxInFlight <= max, () => `at one moment the order service (maxConcurrent ${max}) had ${order!.maxInFlight} calls in flight from the gateway; expected at most ${max}, the others waiting for a free slot`);
   check(isDeepStrictEqual(urls(), ids), () => `the order service received the ids in the order ${show(urls())}; the client requests arrived in the order ${show(ids)}; expected waiting calls to be sent first come, first served`);
   for (const c of held.splice(0)) answer(c, { kind: 'json', body: { ok: true } });
   for (const [i, o] of outcomes.entries()) expectStatus(await o, 200, `GET ${summaryPath(ids[i]!)}`, 'once order answered');
@@ -398,16 +407,16 @@ test('a call waiting for a slot counts against the overall deadline: it gets les
   const [order, reviews] = await services('order', 'reviews');
   const held: Call[] = [];
   order!.onCall = (c) => held.push(c);
-  const requestTimeoutMs = 1_000;
+  const requestTimeoutMs = 600;
   const { port } = await gateway([{ service: order!, required: true, maxConcurrent: 1, timeoutMs: 1_500 }, { service: reviews! }], requestTimeoutMs);
-  // A: holds the only slot. B: waits behind it, 200 ms, then gets the slot.
+  // A: holds the only slot. B: waits behind it, 60 ms or more (measured), then gets the slot.
   const a = get(port, summaryPath('A'));
   await within(order!.arrived(1), 1_000, null);
   const tB = performance.now();
   const b = get(port, summaryPath('B'));
   await within(reviews!.arrived(2), 1_000, null);
   const seenB = reviews!.calls[1]?.at ?? tB;
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await new Promise((resolve) => setTimeout(resolve, 60));
   // B's call cannot be sent before the slot is freed, and B reached the gateway before reviews saw it.
   const freed = performance.now();
   answer(held.shift()!, { kind: 'json', body: { order: 'A' } });
@@ -420,11 +429,11 @@ test('a call waiting for a slot counts against the overall deadline: it gets les
   answer(held.shift()!, { kind: 'json', body: { order: 'B' } });
   expectStatus(await a, 200, `GET ${summaryPath('A')}`, 'once order answered');
   expectStatus(await b, 200, `GET ${summaryPath('B')}`, 'once order answered');
-  // C holds the slot until its own overall deadline; D arrives 250 ms after C and waits behind it.
+  // C holds the slot until its own overall deadline; D arrives 100 ms after C and waits behind it.
   const tC = performance.now();
   const c = get(port, summaryPath('C'));
   await within(order!.arrived(3), 1_000, null);
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const d = get(port, summaryPath('D'));
   await within(reviews!.arrived(4), 1_000, null);
   const seenD = reviews!.calls[3]?.at ?? performance.now();

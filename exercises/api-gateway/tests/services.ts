@@ -73,6 +73,8 @@ export function answer(call: Call, b: Behaviour): void {
 export class Service {
   readonly calls: Call[] = [];
   port = 0;
+  /** The most calls in flight at once (received, neither answered nor abandoned), as each arrived. */
+  maxInFlight = 0;
   #waiters: Array<{ n: number; resolve: () => void }> = [];
   /** How each call is answered; set by the check (answered at once unless it holds calls). */
   onCall: (call: Call) => void;
@@ -118,6 +120,7 @@ export class Service {
         closedNow('closed');
       });
       this.calls.push(call);
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       for (const w of this.#waiters.filter((w) => this.calls.length >= w.n)) w.resolve();
       req.resume();
       this.onCall(call);
