@@ -142,6 +142,8 @@ describe('operations and single messages shrink too, and the run is shortened', 
     const first = failureOf(() => checkScenario({ seeds: 5 }, scenario));
     const detail = detailOf(first);
     expect(detail).toMatch(/It fails with no fault at all: the run had \d+ faults, none of which it needs/);
+    // The operations and faults after #29 are gone: the run is shortened to it.
+    expect(detail).toMatch(/^The run is shortened: no fault or client operation of it starts after 290 ms\.$/m);
     expect(detail).toContain("It needs only 2 client operations of the run's 40:\n  - c1 sends #13 at 130 ms (answered at 133 ms).\n  - c1 sends #29 at 290 ms (answered at 293 ms).");
     const replay = /--seed (\d+) --faults (o13,o29@[a-z0-9]+)$/.exec(detail);
     expect(replay, detail).not.toBeNull();

@@ -218,6 +218,8 @@ export function runExchange(options: RunOptions): Run {
     nodes: NODES,
     factory,
     network: { latency: uniformLatency(1, 40), duplicate: 0.2, loss: 0 },
+    // Each message the network duplicates is a step a failure can be shrunk to.
+    messageFaults: true,
   });
   run.events = events;
   run.sim.runFor(1_000);

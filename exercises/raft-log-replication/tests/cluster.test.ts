@@ -2,7 +2,7 @@
 import { test } from 'vitest';
 import { check, checkScenario, expectProgress, fail, figure, sometimes } from 'learn-ds/harness';
 import {
-  checkLinearizable, describeNonLinearizable, kvModel, spikyLatency, startNemesis, uniformLatency,
+  checkLinearizable, describeNonLinearizable, kvModel, spikyLatency, startNemesis, streamOf, uniformLatency,
   type NodeId,
 } from 'learn-ds/sim';
 import {
@@ -315,15 +315,17 @@ test('keeps term, vote and log in ctx.storage before every answer that depends o
     observe(c);
     startNemesis(c.sim, { faults: ['crash', 'isolate'], gapMs: [100, 400], durationMs: [100, 600], until: 2_500 });
     // Now and then, a node crashes right after one of its next few storage writes or answers, the rest of that handler never running.
-    const random = c.sim.random;
+    // Drawn from a stream of their own, each one step of the fault schedule even when its node is down.
+    const random = streamOf(seed, 'crash-after');
     for (let t = 150; t < 2_500; t += 200) {
-      c.sim.at(t, () => {
+      c.sim.at(t, () => c.sim.fault(() => {
         const id = c.learners[Math.floor(random() * c.learners.length)]!;
-        if (!c.sim.isUp(id)) return;
         const k = 1 + Math.floor(random() * 3);
-        if (random() < 0.5) c.sim.crashAfter(id, { writes: k, restartAfterMs: 40 });
+        const writes = random() < 0.5;
+        if (!c.sim.isUp(id)) return;
+        if (writes) c.sim.crashAfter(id, { writes: k, restartAfterMs: 40 });
         else c.sim.crashAfter(id, { sends: k, matching: (_to, m) => m.type === 'append-reply' || m.type === 'vote', restartAfterMs: 40 });
-      });
+      }));
     }
     const { history } = workload(c, 2, 2_500);
     c.sim.runUntil(3_000);

@@ -8,7 +8,7 @@
  */
 import { show, simulate, sometimes } from 'learn-ds/harness';
 import {
-  History, summarize, uniformLatency, watchSends,
+  History, streamOf, summarize, uniformLatency, watchSends,
   type DurableStorage, type KvInput, type NetworkOptions, type NodeContext, type NodeId, type Operation,
   type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
@@ -616,8 +616,10 @@ export class KvClient {
 export function workload(c: Cluster, count: number, until: number, keys: readonly string[] = ['x', 'y']): { history: History<KvInput<string | null>, RegisterOutput<string | null>>; clients: KvClient[] } {
   const history = new History<KvInput<string | null>, RegisterOutput<string | null>>();
   const clients = Array.from({ length: count }, (_, i) => new KvClient(c, `c${i + 1}`, history, i));
-  const random = c.sim.random;
   for (const client of clients) {
+    // Each client draws from its own stream, so that leaving out a fault or another client's
+    // command (shrinking a failure) changes none of its choices.
+    const random = streamOf(c.sim.seed, `client ${client.id}`);
     let n = 0;
     const last = new Map<string, string | null>();
     const next = () => {
@@ -627,10 +629,15 @@ export function workload(c: Cluster, count: number, until: number, keys: readonl
       const op: Op = roll < 0.4 ? { kind: 'read', key } :
         roll < 0.8 ? { kind: 'write', key, value: `${client.id}.${++n}` } :
         { kind: 'cas', key, from: last.get(key) ?? null, to: `${client.id}.${++n}` };
+      const pause = 5 + random() * 20;
+      // A command of this random workload is a step that shrinking may leave out.
+      const step = c.sim.operation(client.id, `${client.id} asks for ${describeOp(op)}`);
+      if (!step) return void c.sim.after(pause, next);
       client.submit(op, (done) => {
+        step.answered();
         if (done.input.kind === 'read' && done.output !== undefined) last.set(key, done.output as string | null);
         if (done.input.kind === 'write') last.set(key, done.input.value);
-        c.sim.after(5 + random() * 20, next);
+        c.sim.after(pause, next);
       });
     };
     c.sim.after(random() * 20, next);

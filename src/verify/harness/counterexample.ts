@@ -30,6 +30,8 @@ export interface Counterexample {
   /** Droppable client operations of the original run, and those of the run explained (as sentences). */
   originalOperations: number;
   operations: string[];
+  /** Set when the shrunk run left out every step the original made after this time (ms): the run is shortened to it. */
+  quietAfter?: number;
   /** CPU time spent on the replay and the shrinking, ms; and how many runs it took. */
   cpuMs: number;
   runs: number;
@@ -151,8 +153,10 @@ export function findCounterexample(first: ScenarioRun, plan: ReadonlySet<StepId>
   if (shown && !same(shown.keep, current)) shown = test(current) && best;
   if (!shown?.run.sim || !same(shown.keep, current)) return whole();
   const active = shown.run.sim.faults.active();
+  const last = Math.max(0, ...active.map((s) => s.at));
+  const shortened = steps.some((s) => s.at > last);
   return {
-    run: shown.run, keep: shown.keep, originalFaults, originalOperations,
+    run: shown.run, keep: shown.keep, originalFaults, originalOperations, ...(shortened ? { quietAfter: last } : {}),
     story: story(active.filter((s) => !isOperation(s)), ids), operations: operationLines(active, ids), cpuMs: cpuMs() - start, runs,
   };
 }

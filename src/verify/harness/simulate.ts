@@ -80,6 +80,8 @@ export interface FailureStory {
   originalOperations?: number;
   /** CPU time the replay and the shrinking took, ms. */
   shrinkMs?: number;
+  /** The shrunk run starts no fault or operation after this time (ms), where the original did. */
+  quietAfter?: number;
   /** The plan the replay command names (`2,5@k3f`), when the run explained is not the seed's full run. */
   faults?: string;
   /** Why the seed cannot be trusted: its replay gave another run. */
@@ -124,6 +126,7 @@ export function explainScenarioFailure(error: unknown, seed: number, sim: Simula
   const since = error instanceof ProgressFailure ? error.since : undefined;
   if (error instanceof LearnerFailure && error.learnerDetail && since === undefined) parts.push(error.learnerDetail);
   if (options.nondeterminism) parts.push(options.nondeterminism);
+  if (options.quietAfter !== undefined) parts.push(`The run is shortened: no fault or client operation of it starts after ${Math.round(options.quietAfter)} ms.`);
   const schedule = describeSchedule(options);
   if (schedule) parts.push(schedule);
   const operations = describeOperations(options);
@@ -226,6 +229,7 @@ function explainShrunk(
     originalFaults: found.originalFaults,
     operations: found.operations,
     originalOperations: found.originalOperations,
+    ...(found.quietAfter === undefined ? {} : { quietAfter: found.quietAfter }),
     shrinkMs: found.cpuMs,
     ...(found.keep === undefined ? {} : { faults: encodePlan(found.keep, check) }),
     ...(found.nondeterminism === undefined ? {} : { nondeterminism: found.nondeterminism }),
