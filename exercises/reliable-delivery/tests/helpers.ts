@@ -254,6 +254,8 @@ export function link(opts: LinkOptions): Link {
     seed: opts.seed,
     nodes: [SENDER, RECEIVER],
     network: { latency: uniformLatency(5, 15), loss: 0, duplicate: 0, ...opts.network },
+    // Each packet the network loses or duplicates is a step a failure can be shrunk to.
+    messageFaults: true,
     factory: (ctx) => {
       if (ctx.id === opts.puppet) return { receive: (_from, packet) => void l.inbox.push({ t: sim.now, packet }) };
       if (ctx.id === SENDER) {
