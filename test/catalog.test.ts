@@ -122,7 +122,8 @@ describe('chapters', () => {
 
 describe('every exercise follows the rules of its files (src/dev/rules.ts, as `npm run check` reports them)', () => {
   // Manifest, statement (title, citation, parts, last line), hints, imports by name, mutants. The rules
-  // that need runs (reference, starter, mutants, demo) and the type checker: test/exercises.test.ts.
+  // that need runs (reference, starter, mutants, demo): test/exercises.test.ts; the type checker's:
+  // test/typecheck.test.ts.
   test.each(exerciseFolders().map((name) => [name]))('%s', (name) => {
     const { findings } = fileFindings(exercisesDir, name);
     expect(findings, formatFindings(findings)).toEqual([]);

@@ -1,33 +1,16 @@
-// `learn-ds run`: every demo draws its pictures with the reference solution and explains a learner's crash.
+// `learn-ds run`: the command and its messages. That every demo draws its pictures with the reference
+// and names the starter's TODOs is the demo rule of src/dev/rules.ts, proven for every exercise
+// through its proof's warm runner (test/exercises.test.ts); warm demos equal cold ones
+// (test/warm-verifier.test.ts).
 import { copyFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
-import { runDemo } from '../src/verify/demo.ts';
 import { noDemo } from '../src/cli/run.ts';
 import { learnDs, tempDir } from './support/cli.ts';
 
 const catalog = loadCatalog();
 const withDemo = catalog.exercises.filter((e) => e.demoPath);
-const TIMEOUT_SECONDS = 40; // a busy CI machine must not turn a demo into a timeout
-
-describe.concurrent.each(withDemo.map((e) => [e.id, e] as const))('demo of %s', (_id, exercise) => {
-  test('draws its pictures with the reference solution', async ({ expect }) => {
-    const { pictures, verdict } = await runDemo({ exercise, file: exercise.solutionPath, shownFile: 'reference', seed: 1, timeoutSeconds: TIMEOUT_SECONDS });
-    expect(verdict.checks.filter((c) => !c.passed)).toEqual([]);
-    expect(pictures.length).toBeGreaterThan(0);
-    for (const { picture } of pictures) expect(picture.split('\n').length).toBeGreaterThan(2);
-  });
-
-  test("with the starter, explains why it cannot draw (the starter's TODOs), or draws what the starter does", async ({ expect }) => {
-    const { pictures, verdict } = await runDemo({ exercise, file: exercise.starterPath, shownFile: 'starter', seed: 1, timeoutSeconds: TIMEOUT_SECONDS });
-    const failed = verdict.checks.filter((c) => !c.passed);
-    // A starter that runs (property-tests' is one weak property) is drawn as it is, as a learner's file would be.
-    if (failed.length === 0) return expect(pictures.length).toBeGreaterThan(0);
-    expect(pictures.length).toBeLessThan(verdict.checks.length);
-    expect(failed.map((c) => c.message).join('\n')).toContain('TODO');
-  });
-});
 
 /** A learner's file that happens to hold the reference's code (learn-ds refuses its own files). */
 function learnerCopy(file: string): string {

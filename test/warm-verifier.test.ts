@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import type { Verdict } from '../src/verify/verdict.ts';
 import { verify } from '../src/verify/verify.ts';
+import { runDemo } from '../src/verify/demo.ts';
 import { WarmSuiteRunner } from '../src/verify/warm/warm-runner.ts';
 import { daemonRunner, stopDaemon } from '../src/verify/daemon/client.ts';
 import { mutantsOf } from './support/mutants.ts';
@@ -154,6 +155,18 @@ describe('the warm verifier', () => {
     expect(warm.checks.slice(at + 1).map((c) => c.message)).toEqual(whole.checks.slice(at + 1).map(() => 'this check was skipped'));
     // The warm child forgets the text: the next run of the same file is whole again.
     expect(await judgeWith(mutant.file, runner)).toEqual(whole);
+  }, 120_000);
+
+  test("a demo drawn warm (a proof draws it in its warm child) is the cold one, pictures and verdict; the next run is the hidden suite's", async () => {
+    for (const file of [exercise.solutionPath, exercise.starterPath]) {
+      const request = { exercise, file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40 };
+      const [warm, cold] = [await runDemo(request, (r) => runner.run(r)), await runDemo(request)];
+      expect(warm).toEqual(cold);
+      if (file === exercise.solutionPath) expect(warm.pictures.length).toBeGreaterThan(0);
+    }
+    const after = await judgeWith(exercise.solutionPath, runner);
+    expect(after.passed).toBe(true);
+    expect(after.checks.length).toBeGreaterThan(3);
   }, 120_000);
 
   test('an infinite loop is cut at the timeout with the cold verdict; the child is replaced and the next run works', async () => {

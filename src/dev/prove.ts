@@ -39,6 +39,9 @@ export interface Proof {
   ms: number;
 }
 
+/** How a verdict tells a check that did not run (verdict.ts). */
+const SKIPPED = 'this check was skipped';
+
 export const DEFAULT_PROOF: ProofOptions = { referenceSeeds: [1, 2, 3], mutantSeeds: [1, 2] };
 
 /**
@@ -74,8 +77,26 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
         mutants.push(mutant);
         continue;
       }
+      const subject = `mutant ${mutant.name}`;
       const verdicts: Verdict[] = [];
-      for (const seed of options.mutantSeeds) verdicts.push(await judge(`mutant ${mutant.name}`, mutant.file, seed, mutant.expect));
+      for (const seed of options.mutantSeeds) {
+        // On the next seeds, only the check that named the mistake on the first (and the first
+        // check, that the file loads): the checks before it are most of a run. Should it not name
+        // the mistake on this seed, the whole suite runs, as on the first.
+        const named = verdicts.length > 0 ? namingCheck(verdicts[0]!, mutant.expect) : undefined;
+        const first = verdicts[0]?.checks[0];
+        if (named && first) {
+          const only = [mutant.expect, ...new Set([first.name, named.name])].join('\n');
+          const verdict = await verify({ exercise, file: mutant.file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS, stopWhen: only }, runner);
+          const again = verdict.checks.find((c) => c.name === named.name);
+          if (again && again.message !== SKIPPED && checkNames(again, mutant.expect) && verdict.checks[0]?.passed !== false) {
+            options.onVerdict?.(subject, seed, verdict);
+            verdicts.push(verdict);
+            continue;
+          }
+        }
+        verdicts.push(await judge(subject, mutant.file, seed, mutant.expect));
+      }
       mutants.push({ mutant, verdicts });
     }
     return { reference, starter, mutants, ms: performance.now() - start };
@@ -93,6 +114,20 @@ export function names(verdict: Verdict, text: string): boolean {
 export function failureText(verdict: Verdict): string {
   return verdict.checks
     .filter((c) => !c.passed)
-    .map((c) => `${c.name}\n${c.message ?? ''}\n${c.detail ?? ''}`)
+    .map(checkText)
     .join('\n---\n');
+}
+
+function checkText(c: Verdict['checks'][number]): string {
+  return `${c.name}\n${c.message ?? ''}\n${c.detail ?? ''}`;
+}
+
+/** Whether the check failed mentioning the text (case-insensitive). */
+function checkNames(c: Verdict['checks'][number], text: string): boolean {
+  return !c.passed && checkText(c).toLowerCase().includes(text.toLowerCase());
+}
+
+/** The first failed check of the verdict that mentions the text, as `names` finds it. */
+function namingCheck(verdict: Verdict, text: string): Verdict['checks'][number] | undefined {
+  return verdict.checks.find((c) => checkNames(c, text));
 }

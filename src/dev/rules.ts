@@ -13,6 +13,8 @@ import { citableSections } from '../catalog/chapters.ts';
 import { names, PROOF_TIMEOUT_SECONDS, proveExercise, type Proof, type ProofOptions } from './prove.ts';
 import { isBroken, loadMutants } from './mutants.ts';
 import type { Verdict } from '../verify/verdict.ts';
+import type { SuiteRunner } from '../verify/verify.ts';
+import { WarmSuiteRunner } from '../verify/warm/warm-runner.ts';
 
 export const RULES = {
   manifest: 'exercise.json is valid: an id like its folder, the book\'s chapter with its title and part, a section the chapter has (or none, to cite the chapter alone)',
@@ -30,7 +32,7 @@ export const RULES = {
   'reference-passes': 'the reference passes on every seed, with more than 3 checks',
   'starter-fails': 'the starter loads (its first check, the exports, passes) and fails',
   'mutants-fail': 'every mutant loads, fails on every seed, and a failing check\'s name or message contains its `expect` text',
-  demo: 'a demo (if any) draws its pictures with the reference',
+  demo: 'a demo (if any) draws its pictures (each more than two lines) with the reference; with the starter it draws what the starter does or names the TODO that stops it',
 } as const;
 
 export type RuleId = keyof typeof RULES;
@@ -307,15 +309,32 @@ export function proofFindings(exercise: Exercise, proof: Proof): Finding[] {
   return found;
 }
 
-/** The demo rule: the exercise's demo (if any) draws its pictures with the reference. */
-export async function demoFindings(exercise: Exercise, timeoutSeconds: number): Promise<Finding[]> {
+/**
+ * The demo rule: the exercise's demo (if any) draws its pictures with the reference, and with the
+ * starter either draws what it does or fails naming its TODOs (what a learner who runs it before
+ * writing anything sees). Through `runner`, the proof's warm one in a proof (cold by default).
+ */
+export async function demoFindings(exercise: Exercise, timeoutSeconds: number, runner?: SuiteRunner): Promise<Finding[]> {
   if (!exercise.demoPath) return [];
   const { runDemo } = await import('../verify/demo.ts');
-  const { pictures, verdict } = await runDemo({ exercise, file: exercise.solutionPath, shownFile: 'reference', seed: 1, timeoutSeconds });
-  const failed = verdict.checks.find((c) => !c.passed);
-  if (failed) return [{ rule: 'demo', problem: `demo.ts fails with the reference: "${failed.name}": ${(failed.message ?? '').split('\n')[0]}`, fix: `make the demo run with the reference (try: node bin/learn-ds.js run ${exercise.id} --file solutions/${exercise.id}.ts)` }];
-  if (pictures.length === 0) return [{ rule: 'demo', problem: 'demo.ts draws nothing with the reference', fix: "return a picture from each demo('title', async () => picture)" }];
-  return [];
+  const draw = (file: string, shownFile: string) => runDemo({ exercise, file, shownFile, seed: 1, timeoutSeconds }, runner);
+  const tryIt = (file: string) => `try: node bin/learn-ds.js run ${exercise.id} --file ${file}`;
+  const found: Finding[] = [];
+  const reference = await draw(exercise.solutionPath, 'reference');
+  const failed = reference.verdict.checks.find((c) => !c.passed);
+  const flat = reference.pictures.filter((p) => p.picture.split('\n').length <= 2);
+  if (failed) found.push({ rule: 'demo', problem: `demo.ts fails with the reference: "${failed.name}": ${(failed.message ?? '').split('\n')[0]}`, fix: `make the demo run with the reference (${tryIt(`solutions/${exercise.id}.ts`)})` });
+  else if (reference.pictures.length === 0) found.push({ rule: 'demo', problem: 'demo.ts draws nothing with the reference', fix: "return a picture from each demo('title', async () => picture)" });
+  else if (flat.length > 0) found.push({ rule: 'demo', problem: `demo "${flat[0]!.title}" draws ${flat[0]!.picture.split('\n').length} line(s) with the reference`, fix: 'draw a picture of more than two lines (a chart, a timeline, a table)' });
+  const starter = await draw(exercise.starterPath, 'starter');
+  const stuck = starter.verdict.checks.filter((c) => !c.passed);
+  const starterFile = `exercises/${exercise.id}/starter.ts`;
+  if (stuck.length === 0 && starter.pictures.length === 0) {
+    found.push({ rule: 'demo', problem: 'demo.ts draws nothing with the starter, and says nothing', fix: `return a picture from each demo, whatever the learner's code does (${tryIt(starterFile)})` });
+  } else if (stuck.length > 0 && (starter.pictures.length >= starter.verdict.checks.length || !stuck.some((c) => (c.message ?? '').includes('TODO')))) {
+    found.push({ rule: 'demo', problem: `demo.ts with the starter fails without naming its TODO: "${stuck[0]!.name}": ${(stuck[0]!.message ?? '').split('\n')[0]}`, fix: `let the starter's own error (throw new Error('TODO: …')) reach the learner (${tryIt(starterFile)})` });
+  }
+  return found;
 }
 
 /** The rules as a markdown list (`npm run check -- --rules`), as exercises/README.md shows them. */
@@ -325,11 +344,19 @@ export function rulesMarkdown(): string {
     .join('\n');
 }
 
-/** The runs' rules for one exercise: its proof, then its demo. */
+/** The runs' rules for one exercise: its proof, then its demo, all through one warm runner. */
 export async function runFindings(exercise: Exercise, options: ProofOptions): Promise<{ findings: Finding[]; ran: string }> {
-  const proof = await proveExercise(exercise, options);
+  const own = options.runner ? undefined : new WarmSuiteRunner();
+  const runner: SuiteRunner = options.runner ?? ((r) => own!.run(r));
+  let findings: Finding[];
+  let proof: Proof;
+  try {
+    proof = await proveExercise(exercise, { ...options, runner });
+    findings = [...proofFindings(exercise, proof), ...(await demoFindings(exercise, PROOF_TIMEOUT_SECONDS, runner))];
+  } finally {
+    own?.close();
+  }
   const mutants = proof.mutants.filter((m) => !isBroken(m)).length;
-  const findings = [...proofFindings(exercise, proof), ...(await demoFindings(exercise, PROOF_TIMEOUT_SECONDS))];
   const seeds = (n: number) => `${n} seed${n === 1 ? '' : 's'}`;
   const ran = `reference ${seeds(options.referenceSeeds.length)}, starter, ${mutants} mutant${mutants === 1 ? '' : 's'} × ${seeds(options.mutantSeeds.length)}${exercise.demoPath ? ', demo' : ''}`;
   return { findings, ran };

@@ -29,6 +29,19 @@ function filesOf(exercise: Exercise): Array<{ file: string; shown: string }> {
 }
 
 export async function typecheckFindings(exercises: readonly Exercise[]): Promise<Map<string, Finding[]>> {
+  return (await typecheck(exercises, false)).byExercise;
+}
+
+/**
+ * The whole project as `npm run typecheck` (tsc --noEmit) sees it, and the typecheck rule of every
+ * exercise given (its mutants with their patches applied), in one program: the self-tests' one
+ * type-check. `project` lists the errors in files of no exercise given, as tsc prints them.
+ */
+export async function typecheckProject(exercises: readonly Exercise[]): Promise<{ byExercise: Map<string, Finding[]>; project: string[] }> {
+  return typecheck(exercises, true);
+}
+
+async function typecheck(exercises: readonly Exercise[], withProject: boolean): Promise<{ byExercise: Map<string, Finding[]>; project: string[] }> {
   const ts = (await import('typescript')).default;
   const config = ts.getParsedCommandLineOfConfigFile(join(packageRoot, 'tsconfig.json'), {}, {
     ...ts.sys,
@@ -38,9 +51,11 @@ export async function typecheckFindings(exercises: readonly Exercise[]): Promise
   });
   if (!config) throw new Error('tsconfig.json could not be read');
   const byExercise = new Map(exercises.map((e) => [e.id, filesOf(e)]));
+  const exerciseFiles = [...byExercise.values()].flat().map((f) => f.file);
+  const rootNames = [...new Set([...(withProject ? config.fileNames : []), ...exerciseFiles])];
   // The previous program's parsed files are reused: a type-check of one exercise after another
-  // costs only what is new (the self-tests check each exercise on its own).
-  const program = ts.createProgram({ rootNames: [...byExercise.values()].flat().map((f) => f.file), options: config.options, oldProgram: previous as never });
+  // costs only what is new.
+  const program = ts.createProgram({ rootNames, options: config.options, oldProgram: previous as never });
   previous = program;
   const result = new Map<string, Finding[]>();
   for (const [id, files] of byExercise) {
@@ -63,5 +78,16 @@ export async function typecheckFindings(exercises: readonly Exercise[]): Promise
     }
     result.set(id, findings);
   }
-  return result;
+  if (!withProject) return { byExercise: result, project: [] };
+  const ofExercises = new Set(exerciseFiles.map((f) => program.getSourceFile(f)?.fileName));
+  const project = ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => !d.file || !ofExercises.has(d.file.fileName))
+    .map((d) => {
+      const text = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      if (!d.file || d.start === undefined) return `error TS${d.code}: ${text}`;
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      return `${relative(packageRoot, d.file.fileName)}:${line + 1}:${character + 1} - error TS${d.code}: ${text}`;
+    });
+  return { byExercise: result, project };
 }

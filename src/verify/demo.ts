@@ -7,7 +7,7 @@ import type { Exercise } from '../catalog/catalog.ts';
 import { preflight } from './preflight.ts';
 import { runSuite } from './run-suite.ts';
 import { judge, type Verdict } from './verdict.ts';
-import { freshSeed } from './verify.ts';
+import { freshSeed, type SuiteRunner } from './verify.ts';
 
 export interface DemoRequest {
   exercise: Exercise;
@@ -23,14 +23,15 @@ export interface DemoResult {
   verdict: Verdict;
 }
 
-export async function runDemo(request: DemoRequest): Promise<DemoResult> {
+/** `runner` runs the demo: cold by default; authors' proofs pass their warm runner (warm/warm-runner.ts). */
+export async function runDemo(request: DemoRequest, runner: SuiteRunner = runSuite): Promise<DemoResult> {
   const { exercise, file, shownFile } = request;
   const seed = request.seed ?? freshSeed();
   const timeoutMs = (request.timeoutSeconds ?? exercise.timeoutSeconds) * 1000;
   const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
   const problem = await preflight(file, shownFile);
   if (problem) return { pictures: [], verdict: judge({ ...base, preflight: problem }) };
-  const outcome = await runSuite({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, demo: true });
+  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, demo: true });
   const pictures = (outcome.report?.tests ?? []).flatMap((t) => (t.picture === undefined ? [] : [{ title: t.name, picture: t.picture }]));
   return { pictures, verdict: judge({ ...base, preflight: null, outcome }) };
 }

@@ -29,7 +29,9 @@ export const ENV = {
   /**
    * Authors' proofs only (src/dev/prove.ts): once a check fails whose name, message or detail
    * contains this text (case-insensitive), the checks after it are skipped. A mutant's proof needs
-   * one failing check that names its mistake, not the rest of the suite.
+   * one failing check that names its mistake, not the rest of the suite. Lines after the first,
+   * if any, name the only checks to run (as a verdict names them), the others skipped: a mutant's
+   * next seed needs only the check that named it on the first.
    */
   stopWhen: 'LEARN_DS_STOP_WHEN',
 } as const;

@@ -10,6 +10,8 @@
  * imports) is invalidated in Vite's module graph so that it is transformed again from disk.
  * Spawned by warm-runner.ts; started with LEARN_DS_EXERCISE_DIR and LEARN_DS_TEST_TIMEOUT_MS set.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createVitest, type TestSpecification, type Vitest } from 'vitest/node';
 import { ENV } from '../protocol.ts';
 import { isRunMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
@@ -40,6 +42,8 @@ function invalidateLearnerModules(vitest: Vitest, file: string): void {
 }
 
 async function runOnce(vitest: Vitest, specs: TestSpecification[], message: RunMessage): Promise<{ exitCode: number; phases: RunPhases }> {
+  if (message.demo) process.env[ENV.demo] = '1';
+  else delete process.env[ENV.demo];
   process.env[ENV.subject] = message.subjectFile;
   process.env[ENV.exports] = message.exports.join(',');
   process.env[ENV.seed] = String(message.seed);
@@ -71,12 +75,15 @@ async function main(): Promise<void> {
   const vitest = await createVitest('test', { config: configFile, watch: false });
   await vitest.standalone();
   const specs = await vitest.globTestSpecifications();
+  // The demo (demo.ts, which the config's include leaves out unless ENV.demo is set) as one more spec.
+  const demoFile = join(process.env[ENV.exerciseDir] ?? '', 'demo.ts');
+  const demoSpecs = existsSync(demoFile) ? [vitest.getRootProject().createSpecification(demoFile)] : [];
   // Runs one at a time: the parent never overlaps them, but a queue keeps this true regardless.
   let queue = Promise.resolve();
   process.on('message', (raw: unknown) => {
     if (!isRunMessage(raw)) return;
     queue = queue.then(async () => {
-      const result = await runOnce(vitest, specs, raw).catch(() => ({ exitCode: 1, phases: { totalMs: 0, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: 0 } }));
+      const result = await runOnce(vitest, raw.demo ? demoSpecs : specs, raw).catch(() => ({ exitCode: 1, phases: { totalMs: 0, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: 0 } }));
       send({ type: 'done', id: raw.id, ...result });
     });
   });

@@ -15,6 +15,8 @@ export interface RunMessage {
   reportFile: string;
   /** ENV.stopWhen for this run (authors' proofs). */
   stopWhen?: string;
+  /** Run the exercise's demo.ts instead of its hidden tests (ENV.demo; authors' proofs draw it warm). */
+  demo?: boolean;
 }
 
 /** Where a run's time went, from vitest's own per-file diagnostics (ms, summed over files). */

@@ -65,7 +65,7 @@ export class WarmSuiteRunner {
   private readonly scratch = mkdtempSync(join(tmpdir(), 'learn-ds-watch-'));
   private runs = 0;
   private closed = false;
-  /** Ends cold runs (demos, fallbacks) when the runner is closed, as Ctrl-C ends them. */
+  /** Ends cold runs (fallbacks) when the runner is closed, as Ctrl-C ends them. */
   private readonly aborter = new AbortController();
   /** Set when the child cannot start: every later run is cold. */
   private coldOnly = false;
@@ -84,8 +84,6 @@ export class WarmSuiteRunner {
 
   async run(request: SuiteRequest): Promise<SuiteOutcome> {
     if (this.closed) return interruptedOutcome();
-    // The child runs hidden suites only; a demo (`learn-ds run`) is rare enough to run cold.
-    if (request.demo) return runSuite({ ...request, signal: this.aborter.signal });
     const asked = performance.now();
     // The hard limit counts from the request, start-up included, as a cold run's does.
     // It counts the CPU time of the child's group (less what an already warm child had used before).
@@ -139,6 +137,8 @@ export class WarmSuiteRunner {
       seed: request.seed,
       reportFile,
       ...(request.stopWhen ? { stopWhen: request.stopWhen } : {}),
+      // A demo (authors' proofs draw it) runs in the same child: demo.ts instead of the hidden tests.
+      ...(request.demo ? { demo: true } : {}),
     };
     // A send to a child that just died fails quietly: its exit ends the run below.
     child.process.send(message, () => undefined);
