@@ -5,7 +5,6 @@ import { FAIL, indent, style } from '../report/style.ts';
 import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
-import { renderPrinted } from '../report/verdict.ts';
 
 /** What `run` says for an exercise without a demo (a demo is optional in the exercise format). */
 export function noDemo(exercise: Exercise, all: readonly Exercise[]): string {
@@ -19,7 +18,8 @@ export async function runDemoCommand(id: string | undefined, options: { file?: s
   const refused = options.file === undefined ? undefined : refusedSubject(file, options.file);
   if (refused) throw usageError(refused);
   if (!exercise.demoPath) throw usageError(noDemo(exercise, catalog().exercises));
-  const { runDemo } = await import('../verify/demo.ts');
+  // Imported when used: the verdict's renderer brings wrap-ansi and string-width (Intl.Segmenter).
+  const [{ runDemo }, { renderPrinted }] = await Promise.all([import('../verify/demo.ts'), import('../report/verdict.ts')]);
   const { pictures, verdict } = await runDemo({ exercise, file, shownFile: shown(file) });
   for (const { title, picture } of pictures) print(`${style.bold(title)}\n\n${picture}\n`);
   if (verdict.printed) print(`${renderPrinted(verdict.printed)}\n`);

@@ -1,6 +1,5 @@
 /** `verify [id]` (alias `submit`): judge the learner's file with the exercise's hidden suite. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { renderTypeProblems, renderVerdict, verdictJson } from '../report/verdict.ts';
 import { style } from '../report/style.ts';
 import { nextExerciseId, recordAttempt } from '../workspace/progress.ts';
 import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './context.ts';
@@ -96,9 +95,12 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const replayed = options.faults === undefined ? undefined : watchReplay();
   // An exercise whose checks take long says so before they start (its manifest's longVerify).
   if (exercise.longVerify && !options.json) print(style.dim(longVerifyNotice(exercise.id, exercise.longVerify)));
-  const [{ verify }, runner] = await Promise.all([
+  // The renderer is imported when used: it brings wrap-ansi and string-width (an Intl.Segmenter made
+  // as it loads), which every other command (list, hint) paid for at start-up when imported here.
+  const [{ verify }, runner, { renderTypeProblems, renderVerdict, verdictJson }] = await Promise.all([
     import('../verify/verify.ts'),
     suiteRunner(options.faults === undefined ? options : { ...options, daemon: false }, exercise.longVerify !== undefined),
+    import('../report/verdict.ts'),
   ]);
   const verdict = await verify(
     {
