@@ -87,7 +87,8 @@ export interface Cluster {
   groupOf(key: string): GroupId;
   /** A node's replicas() (checked), undefined while it is down. */
   replicas(id: NodeId): Record<GroupId, Record<string, Stored>> | undefined;
-  client(id: NodeId): Client;
+  /** A client; a droppable one's operations are steps that shrinking may leave out (a random workload's). */
+  client(id: NodeId, droppable?: boolean): Client;
 }
 
 function isStored(x: unknown): x is Stored {
@@ -107,7 +108,16 @@ export function cluster(opts: ClusterOptions): Cluster {
   const history = new History<Input, Output>();
   const via = new Map<number, NodeId>();
   const sent: Sent[] = [];
+  /**
+   * The oldest version each value was written with. A put the network duplicates may be coordinated
+   * twice, by two members, giving one value two versions: its answer is right once W members hold
+   * either (or something newer).
+   */
   const versionOf = new Map<string, Version>();
+  const noteVersion = (value: string, version: Version) => {
+    const seen = versionOf.get(value);
+    if (seen === undefined || compare(version, seen) < 0) versionOf.set(value, { counter: version.counter, node: version.node });
+  };
   /** What each node's replicas held after its last event (a crashed node: what it held then). */
   const known = new Map<NodeId, Record<GroupId, Record<string, Stored>>>();
   const requests = new Map<string, { type: string; key: string; value?: string }>();
@@ -135,7 +145,7 @@ export function cluster(opts: ClusterOptions): Cluster {
       for (const [key, s] of Object.entries(local as Record<string, unknown>)) {
         if (!isStored(s)) return sim.violation(`${id}.replicas() holds ${show(s)} for key ${show(key)} of group ${show(group)}; expected { value: string, version: { counter: number, node: string } }`, [id]);
         copy[group]![key] = { value: s.value, version: { counter: s.version.counter, node: s.version.node } };
-        if (!versionOf.has(s.value)) versionOf.set(s.value, copy[group]![key]!.version);
+        noteVersion(s.value, copy[group]![key]!.version);
       }
     }
     return copy;
@@ -208,7 +218,7 @@ export function cluster(opts: ClusterOptions): Cluster {
           `each replica runs with a context whose peers are the other members of its group only, not every node of the cluster`, from, `${show(group)} message to non-member ${to}`);
       }
       const inner = m.message as { type?: unknown; stored?: unknown };
-      if (inner?.type === 'write' && isStored(inner.stored) && !versionOf.has(inner.stored.value)) versionOf.set(inner.stored.value, inner.stored.version);
+      if (inner?.type === 'write' && isStored(inner.stored)) noteVersion(inner.stored.value, inner.stored.version);
     }
     if ((m.type === 'put-ok' || m.type === 'get-ok') && !ids.includes(to)) onAnswer(from, to, m);
   });
@@ -220,7 +230,7 @@ export function cluster(opts: ClusterOptions): Cluster {
       if (!sim.isUp(id)) return undefined;
       return readReplicas(id, sim.node(id) as unknown as KvStoreNode);
     },
-    client: (id) => kvClient<Output>(sim, id, history, { timeoutMs: opts.clientTimeoutMs ?? 400, sentTo: (op, node) => via.set(op, node) }),
+    client: (id, droppable = false) => kvClient<Output>(sim, id, history, { timeoutMs: opts.clientTimeoutMs ?? 400, sentTo: (op, node) => via.set(op, node), droppable }),
   };
 }
 

@@ -3,7 +3,7 @@
 // scenarios pin one rule each; the last check is a Jepsen-style run under the nemesis.
 import { test } from 'vitest';
 import { check, checkScenario, describeThrown, fail, figure, show, sometimes } from 'learn-ds/harness';
-import { startNemesis, type NodeContext, type NodeId } from 'learn-ds/sim';
+import { startNemesis, streamOf, type NodeContext, type NodeId } from 'learn-ds/sim';
 import { HashRing, createKvNode } from 'learn-ds/subject/kv-store';
 import type { ReplicaMessage } from 'learn-ds/subject/kv-store';
 import {
@@ -232,17 +232,24 @@ test('a request forwarded to a member is never sent again to another (a put appl
 
 let shownJepsen = false;
 
-/** Clients that each run one get or put after another, on random keys through random nodes, until `until`. */
-function workload(c: Cluster, clients: number, keys: readonly string[], until: number): void {
+/**
+ * Clients that each run one get or put after another, on random keys through random nodes, until
+ * `until`. Each client draws from a stream of its own and its operations may be dropped by shrinking.
+ */
+function workload(c: Cluster, seed: number, clients: number, keys: readonly string[], until: number): void {
   let written = 0;
   for (let i = 1; i <= clients; i++) {
-    const client = c.client(`c${i}`);
+    const id = `c${i}`;
+    const random = streamOf(seed, `client ${id}`);
+    const client = c.client(id, true);
     const next = () => {
       if (c.sim.now >= until) return;
-      const key = keys[Math.floor(c.sim.random() * keys.length)]!;
-      const node = c.ids[Math.floor(c.sim.random() * c.ids.length)]!;
-      const again = () => c.sim.after(c.sim.random() * 20, next);
-      if (c.sim.random() < 0.5) client.put(node, key, `v${++written}`, again);
+      const key = keys[Math.floor(random() * keys.length)]!;
+      const node = c.ids[Math.floor(random() * c.ids.length)]!;
+      const put = random() < 0.5;
+      const pause = random() * 20;
+      const again = () => c.sim.after(pause, next);
+      if (put) client.put(node, key, `v${++written}`, again);
       else {
         client.get(node, key, (op) => {
           sometimes('a get answered during a partition', Number.isFinite(op.returnTime) && c.sim.partitions.active);
@@ -250,7 +257,7 @@ function workload(c: Cluster, clients: number, keys: readonly string[], until: n
         });
       }
     };
-    c.sim.after(c.sim.random() * 20, next);
+    c.sim.after(random() * 20, next);
   }
 }
 
@@ -259,7 +266,7 @@ test('clients against the whole cluster under partitions, crashes, pauses, lost 
     const c = cluster({ seed, topology: seed % 2 === 0 ? 'overlapping' : 'disjoint', network: { loss: 0.02, duplicate: 0.05 }, clientTimeoutMs: 300 });
     const until = 2_000;
     startNemesis(c.sim, { faults: ['partition', 'isolate', 'one-way', 'crash', 'pause', 'loss'], gapMs: [100, 400], durationMs: [200, 600], until });
-    workload(c, 4, KEYS.slice(0, 6), until);
+    workload(c, seed, 4, KEYS.slice(0, 6), until);
     c.sim.runUntil(until + 400);
     expectLinearizable(c);
     if (!shownJepsen) {
