@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createVitest, type TestSpecification, type Vitest } from 'vitest/node';
 import { ENV } from '../protocol.ts';
 import { isRunMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
+import { prestartedThreads } from './prestarted-pool.ts';
 
 const configFile = process.env.LEARN_DS_HIDDEN_CONFIG;
 
@@ -72,7 +73,10 @@ async function main(): Promise<void> {
   if (!configFile) throw new Error('LEARN_DS_HIDDEN_CONFIG is not set');
   // Same settings as `vitest run --config hidden.config.ts`; `watch: false` so that Vite does not
   // watch the exercise folder (this process reruns only when asked).
-  const vitest = await createVitest('test', { config: configFile, watch: false });
+  // The config's one fresh thread per run, that thread started ahead of each run (prestarted-pool.ts);
+  // LEARN_DS_PRESTART=0 keeps vitest's own pool (to compare).
+  const pool = process.env.LEARN_DS_PRESTART === '0' ? {} : { pool: prestartedThreads };
+  const vitest = await createVitest('test', { config: configFile, watch: false, ...pool });
   await vitest.standalone();
   const specs = await vitest.globTestSpecifications();
   // The demo (demo.ts, which the config's include leaves out unless ENV.demo is set) as one more spec.
