@@ -71,6 +71,8 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
     const reference: Verdict[] = [];
     for (const seed of options.referenceSeeds) reference.push(await judge('reference', exercise.solutionPath, seed));
     const starter = await judge('starter', exercise.starterPath, options.referenceSeeds[0] ?? 1);
+    /** The suite's checks, as the reference's first run names them. */
+    const checkNames = (reference[0] ?? starter).checks.map((c) => c.name);
     const mutants: Proof['mutants'] = [];
     for (const mutant of loadMutants(exercise)) {
       if (isBroken(mutant)) {
@@ -80,16 +82,17 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
       const subject = `mutant ${mutant.name}`;
       const verdicts: Verdict[] = [];
       for (const seed of options.mutantSeeds) {
-        // On the next seeds, only the check that named the mistake on the first (and the first
-        // check, that the file loads): the checks before it are most of a run. Should it not name
-        // the mistake on this seed, the whole suite runs, as on the first.
+        // Only the checks that should catch the mistake run, the others skipped (they are most of a
+        // run): on the first seed, the checks whose names contain its `expect` text, on the next
+        // ones the check that named it on the first; with the first check (the file loads). Should
+        // none of them name the mistake, the whole suite runs.
         const named = verdicts.length > 0 ? namingCheck(verdicts[0]!, mutant.expect) : undefined;
-        const first = verdicts[0]?.checks[0];
-        if (named && first) {
-          const only = [mutant.expect, ...new Set([first.name, named.name])].join('\n');
+        const targets = named ? [named.name] : checkNames.filter((n) => n.toLowerCase().includes(mutant.expect.toLowerCase()));
+        if (targets.length > 0) {
+          const only = [mutant.expect, ...new Set([...checkNames.slice(0, 1), ...targets])].join('\n');
           const verdict = await verify({ exercise, file: mutant.file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS, stopWhen: only }, runner);
-          const again = verdict.checks.find((c) => c.name === named.name);
-          if (again && again.message !== SKIPPED && checkNames(again, mutant.expect) && verdict.checks[0]?.passed !== false) {
+          const caught = verdict.checks.some((c) => targets.includes(c.name) && checkNamesText(c, mutant.expect));
+          if (caught && verdict.checks[0]?.passed !== false) {
             options.onVerdict?.(subject, seed, verdict);
             verdicts.push(verdict);
             continue;
@@ -122,12 +125,12 @@ function checkText(c: Verdict['checks'][number]): string {
   return `${c.name}\n${c.message ?? ''}\n${c.detail ?? ''}`;
 }
 
-/** Whether the check failed mentioning the text (case-insensitive). */
-function checkNames(c: Verdict['checks'][number], text: string): boolean {
-  return !c.passed && checkText(c).toLowerCase().includes(text.toLowerCase());
+/** Whether the check ran and failed mentioning the text (case-insensitive). */
+function checkNamesText(c: Verdict['checks'][number], text: string): boolean {
+  return !c.passed && c.message !== SKIPPED && checkText(c).toLowerCase().includes(text.toLowerCase());
 }
 
 /** The first failed check of the verdict that mentions the text, as `names` finds it. */
 function namingCheck(verdict: Verdict, text: string): Verdict['checks'][number] | undefined {
-  return verdict.checks.find((c) => checkNames(c, text));
+  return verdict.checks.find((c) => checkNamesText(c, text));
 }
