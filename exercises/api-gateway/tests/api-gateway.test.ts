@@ -429,23 +429,26 @@ test('a call waiting for a slot counts against the overall deadline: it gets les
   answer(held.shift()!, { kind: 'json', body: { order: 'B' } });
   expectStatus(await a, 200, `GET ${summaryPath('A')}`, 'once order answered');
   expectStatus(await b, 200, `GET ${summaryPath('B')}`, 'once order answered');
-  // C holds the slot until its own overall deadline; D arrives 100 ms after C and waits behind it.
+  // A second gateway, whose requests need not succeed, so a short overall deadline: C holds the slot
+  // until its deadline; D arrives 50 ms after C and waits behind it.
+  const shortTimeoutMs = 150;
+  const second = await gateway([{ service: order!, required: true, maxConcurrent: 1, timeoutMs: 1_500 }, { service: reviews! }], shortTimeoutMs);
   const tC = performance.now();
-  const c = get(port, summaryPath('C'));
+  const c = get(second.port, summaryPath('C'));
   await within(order!.arrived(3), 1_000, null);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const d = get(port, summaryPath('D'));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const d = get(second.port, summaryPath('D'));
   await within(reviews!.arrived(4), 1_000, null);
   const seenD = reviews!.calls[3]?.at ?? performance.now();
-  expectStatus(await c, 504, `GET ${summaryPath('C')} with order holding its call past the overall deadline (${requestTimeoutMs} ms)`, 'at the overall deadline');
+  expectStatus(await c, 504, `GET ${summaryPath('C')} with order holding its call past the overall deadline (${shortTimeoutMs} ms)`, 'at the overall deadline');
   const rD = expectStatus(await d, 504, `GET ${summaryPath('D')} with order's only slot busy until C's deadline, then order not answering`, 'at its overall deadline');
   expectError(rD, `GET ${summaryPath('D')}`, 'order');
   const callD = order!.calls[3];
   if (callD !== undefined) {
-    // D's call was sent after C's deadline (≥ tC + requestTimeoutMs); D reached the gateway before seenD.
+    // D's call was sent after C's deadline (≥ tC + shortTimeoutMs); D reached the gateway before seenD.
     const most = Math.floor(seenD - tC) + 2;
     const headerD = timeoutHeader(callD, 'order');
-    check(headerD <= most, () => `D's call waited for C's slot until C's overall deadline, then carried x-timeout-ms: ${headerD}; expected at most ${most}: what was left of D's own overall deadline (requestTimeoutMs ${requestTimeoutMs}), the wait counted`);
+    check(headerD <= most, () => `D's call waited for C's slot until C's overall deadline, then carried x-timeout-ms: ${headerD}; expected at most ${most}: what was left of D's own overall deadline (requestTimeoutMs ${shortTimeoutMs}), the wait counted`);
   }
 });
 
