@@ -160,6 +160,17 @@ export function cluster(opts: ClusterOptions): Cluster {
     });
   };
 
+  /** The groups whose replicas (on any node, up or last known) hold `value` for `key`. */
+  const groupsHolding = (key: string, value: string): GroupId[] => {
+    const found = new Set<GroupId>();
+    for (const id of ids) {
+      const data = sim.isUp(id) ? readReplicas(id, sim.node(id) as unknown as KvStoreNode) : known.get(id);
+      for (const [g, local] of Object.entries(data ?? {})) if (local[key]?.value === value) found.add(g);
+    }
+    return [...found];
+  };
+  const membersOf = (g: GroupId): NodeId[] => groups[g] ?? [];
+
   /** A node answers a client: the version it confirms must be on W members of the key's group. */
   const onAnswer = (from: NodeId, to: NodeId, m: { type?: unknown; inReplyTo?: unknown; value?: unknown }) => {
     const request = requests.get(`${to}/${String(m.inReplyTo)}`);
@@ -173,6 +184,16 @@ export function cluster(opts: ClusterOptions): Cluster {
     const version = versionOf.get(value);
     const have = version === undefined ? [] : holders(request.key, version);
     if (have.length < w) {
+      const elsewhere = groupsHolding(request.key, value).filter((g) => g !== group);
+      if (elsewhere.length > 0) {
+        problem(
+          `${from} sent ${what} to client ${to}, but ${show(value)} was stored in the replicas of group ${list(elsewhere.map((g) => show(g)))} (${list(membersOf(elsewhere[0]!))}), ` +
+            `while ${show(request.key)}'s group is ${show(group)} (${list(groups[group] ?? [])}): ring.get(${show(request.key)}) on a HashRing holding every group id, ` +
+            `the same ring on every node whatever groups the node itself is in`,
+          from, `${show(request.key)} stored in the wrong group`,
+        );
+        return;
+      }
       problem(
         `${from} sent ${what} to client ${to} while ${have.length === 0 ? 'no member' : `only ${list(have)}`} of ${show(request.key)}'s group ${show(group)} (${list(groups[group] ?? [])}) held it: ` +
           `answer only once W = ${w} members of the group have stored it, that is, when the group's replica that coordinates the request answers (before W, an answer can be lost with the replica that held it)`,
