@@ -203,8 +203,7 @@ export function createRangeNode(ctx: NodeContext<Message>, options: { map: Parti
           request(from, m);
           return;
         case 'handoff': {
-          const taken = state.taken[m.start] ?? 0;
-          if (m.epoch > taken && ownerOf(m.start) === ctx.id && state.held[m.start] === undefined) {
+          if (m.epoch > (state.taken[m.start] ?? 0) && ownerOf(m.start) === ctx.id && state.held[m.start] === undefined) {
             state.held[m.start] = { data: { ...m.data }, applied: [...m.applied] };
             state.taken[m.start] = m.epoch;
             delete state.outgoing[m.start];

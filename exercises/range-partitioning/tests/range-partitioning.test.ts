@@ -397,10 +397,10 @@ test('a late handoff or map of an older epoch changes nothing (no data rolled ba
     c.sim.runFor(2 * LATENCY + 1);
     for (const s of c.release()) c.sim.sendFrom(s.from, s.to, s.message);
     const g = get(c, cl, r1, key);
-    check(answered(g) && g.output === 'v3',
-      () => `${showRange(rangeOf(c.map().ranges, key))} moved ${a} → ${b} (epoch ${(stale as { epoch: number }).epoch}), back to ${a}, where 'v3' was written, then to ${b} again (epoch ${c.map().epoch}); ` +
-        `a late copy of the first handoff (epoch ${(stale as { epoch: number }).epoch}, holding 'v1') reached ${b} before the new one, and get ${show(key)} then returned ${describeAnswer(g)}; expected 'v3': ` +
-        `a node takes a handoff of a range only if its epoch is higher than that of every handoff of that range it took before; an older one is a stale copy`);
+    const story = () => `${showRange(rangeOf(c.map().ranges, key))} moved ${a} → ${b} (epoch ${(stale as { epoch: number }).epoch}), back to ${a}, where 'v3' was written, then to ${b} again (epoch ${c.map().epoch}); ` +
+      `a late copy of the first handoff (epoch ${(stale as { epoch: number }).epoch}, holding 'v1') reached ${b} before the new one, and get ${show(key)} through ${r1} then got ${describeAnswer(g)}; expected 'v3'`;
+    check(answered(g), () => `${story()}: once the handoff of epoch ${c.map().epoch} is in, ${b} serves the range`);
+    check(g.output === 'v3', () => `${story()}: a node takes a handoff of a range only if its epoch is higher than that of every handoff of that range it took before; an older one is a stale copy`);
     // A late map of an older epoch.
     const before = c.status(a)?.epoch;
     c.sim.sendFrom('coordinator', a, { type: 'map', map: staleMap });
