@@ -85,7 +85,9 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
         // Only the checks that should catch the mistake run, the others skipped (they are most of a
         // run): on the first seed, the checks whose names contain its `expect` text, on the next
         // ones the check that named it on the first; with the first check (the file loads). Should
-        // none of them name the mistake, the whole suite runs.
+        // none of them name the mistake, the whole suite runs. This takes a hidden suite's checks to
+        // stand alone (each builds what it needs, as `vitest -t` expects): a check that failed only
+        // because one before it was skipped would pass for the mistake's name.
         const named = verdicts.length > 0 ? namingCheck(verdicts[0]!, mutant.expect) : undefined;
         const targets = named ? [named.name] : checkNames.filter((n) => n.toLowerCase().includes(mutant.expect.toLowerCase()));
         if (targets.length > 0) {
