@@ -2,9 +2,11 @@
  * How well failing scenarios shrink: every mutant of the simulated exercises is judged as a learner's
  * file would be (verify, seed 1, the exercise's own limit, one warm runner per exercise), and for each
  * failed simulated check (a detail naming a scenario seed) it reads what the verdict says: how many
- * faults the failing run had, how many the shrunk one keeps, and the CPU time the replay and the
- * shrinking took. Prints one line per check, then a markdown table per exercise.
- * Usage: tsx bench/shrink.ts [id…] (default: the exercises whose hidden tests use checkScenario).
+ * faults (and droppable client operations) the failing run had, how many the shrunk one keeps, and
+ * the CPU time the replay and the shrinking took. Prints one line per check, then BENCHMARKS.md's
+ * table (a row per exercise as soon as it is done, marked ROW).
+ * Usage: tsx bench/shrink.ts [id…] (default: the exercises whose hidden tests use checkScenario);
+ * SHRINK_MUTANTS=a,b only those mutants; SHRINK_DETAIL=N prints the details that kept N faults or more.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // Shrinking's pure parts: ddmin, what makes two failures the same, where two traces part, the
 // fault schedule a simulation records (and suppresses), its story, and the --faults plan.
 import { describe, expect, test } from 'vitest';
-import { Simulation, SimulationViolation, startNemesis, type NodeContext, type SimNode, type TraceEvent } from '../../src/sim/index.ts';
+import { History, Simulation, SimulationViolation, kvClient, startNemesis, type NodeContext, type SimNode, type TraceEvent } from '../../src/sim/index.ts';
 import { FaultSchedule, decodePlan, encodePlan, story } from '../../src/sim/schedule.ts';
 import { LearnerFailure, fail } from '../../src/verify/harness/failure.ts';
 import { ddmin, describeEvent, failureSignature, firstDivergence, firstOwnFrame, split, traceHash } from '../../src/verify/harness/shrink.ts';
@@ -337,6 +337,36 @@ describe('steps beyond the faults', () => {
     expect(some.done).toEqual(['op@30']);
     expect(some.sim.faults.activeFaults().map((s) => s.id)).toEqual([1]);
     expect(some.sim.isUp('n2')).toBe(false);
+  });
+
+  test('a droppable kvClient: each get or put is an operation step; one left out is neither sent nor in the history, and its done runs after timeoutMs', () => {
+    /** A store that answers at once. */
+    const store = (ctx: NodeContext<any>): SimNode<any> => ({
+      receive(from, m) {
+        ctx.send(from, m.type === 'put' ? { type: 'put-ok', inReplyTo: m.msgId } : { type: 'get-ok', inReplyTo: m.msgId, value: null });
+      },
+    });
+    const run = (keep?: ReadonlySet<string | number>) => {
+      const sim = new Simulation({ seed: 1, nodes: 1, factory: store });
+      sim.faults.keep = keep;
+      const history = new History<any, any>();
+      const sentTo: number[] = [];
+      const client = kvClient(sim, 'c1', history, { timeoutMs: 50, droppable: true, sentTo: (i) => sentTo.push(i) });
+      const done: number[] = [];
+      client.put('n1', 'x', 'a', () => {
+        done.push(sim.now);
+        client.get('n1', 'x', () => done.push(sim.now));
+      });
+      sim.runUntil(200);
+      return { sim, history, done, sentTo };
+    };
+    const all = run();
+    expect(all.history.ops.map((o) => o.input.kind)).toEqual(['write', 'read']);
+    expect(story(all.sim.faults.active(), all.sim.ids)[0]).toMatch(/^1\. c1 writes x=a at n1 at 0 ms \(answered at [\d.]+ ms\)\.$/);
+    const some = run(new Set(['o2']));
+    expect(some.history.ops.map((o) => o.input.kind)).toEqual(['read']);
+    expect(some.sentTo).toEqual([0]);
+    expect(some.done[0]).toBe(50);
   });
 
   test('a crash armed by crashAfter that never fires is no fault; arming again or disarm() ends it; fault() makes one step even of nothing', () => {
