@@ -90,10 +90,11 @@ function run(cmd: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv 
   return { wall, cpu: childrenCpuMs() - cpu0 + Math.max(0, daemonCpuMs() - daemon0) };
 }
 
-/** Medians of `runs` runs (after one untimed run that warms caches). */
-function time(cmd: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}, expectCode = 0): Sample {
+/** Medians of `runs` runs (after one untimed run that warms caches); `before` runs untimed before each. */
+function time(cmd: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}, expectCode = 0, before = () => undefined as void): Sample {
+  before();
   run(cmd, args, cwd, extra, expectCode);
-  const samples = Array.from({ length: RUNS }, () => run(cmd, args, cwd, extra, expectCode));
+  const samples = Array.from({ length: RUNS }, () => (before(), run(cmd, args, cwd, extra, expectCode)));
   return { wall: median(samples.map((s) => s.wall)), cpu: median(samples.map((s) => s.cpu)) };
 }
 
@@ -124,7 +125,12 @@ const typed = catalog.byId.get('retry-backoff')!;
 const work = join(scratch, 'work');
 mkdirSync(work);
 run('learn-ds', ['start', typed.id], work);
-copyFileSync(typed.solutionPath, join(work, 'learn-ds', chapterSlug(typed.chapterInfo), typed.file));
+const typedFile = join(work, 'learn-ds', chapterSlug(typed.chapterInfo), typed.file);
+copyFileSync(typed.solutionPath, typedFile);
+const solutionText = readFileSync(typed.solutionPath, 'utf8');
+let edits = 0;
+/** The learner's loop: a change saved, then verify (its type check cannot come from the cache). */
+const edit = () => writeFileSync(typedFile, `${solutionText}\n// edit ${++edits}\n`);
 
 const rows: string[] = [];
 /** Each row goes to stderr as soon as it is measured: a run cut short (a time limit) still shows what it had. */
@@ -147,6 +153,10 @@ run('learn-ds', ['stop'], work);
 const first = run('learn-ds', ['verify'], work);
 row('`learn-ds verify`, first after `stop` (starts the daemon, once)', first);
 row('`learn-ds verify`, second run on', time('learn-ds', ['verify'], work), lynVerify, '≤ learnyounode verify');
+row('`learn-ds verify`, second run on, each after an edit (the type check runs)', time('learn-ds', ['verify'], work, {}, 0, edit), lynVerify, '≤ learnyounode verify');
+// npx runs from the clone's folder (the README's way without the PATH line), on the same workspace.
+const viaNpx = { LEARN_DS_WORKSPACE: join(work, 'learn-ds') };
+row('`npx learn-ds verify`, second run on', time('npx', ['learn-ds', 'verify'], packageRoot, viaNpx), lynVerify, '≤ learnyounode verify');
 row('`learn-ds verify --no-daemon` (cold, for comparison)', time('learn-ds', ['verify', '--no-daemon'], work));
 
 // --- every exercise -------------------------------------------------------------------------------

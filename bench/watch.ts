@@ -1,11 +1,12 @@
 /**
  * `npm run bench:watch`: save-to-verdict of `learn-ds watch` on the first five exercises of the
- * catalog (target: median ≤ 200 ms). A real watch session (file watcher, debounce, warm verifier,
+ * catalog (target, issue 10: median ≤ 150 ms over those that do not run in the simulator;
+ * BENCH_WATCH=id,id… names others), each save a second after the last verdict (BENCH_WATCH_GAP_MS). A real watch session (file watcher, debounce, warm verifier,
  * progress recording, screen drawing; only the terminal is a string) judges the reference solution;
  * each sample writes the file (its content changed by a comment) and waits for the drawn verdict.
  * Prints a markdown table for BENCHMARKS.md, with where the time went.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,16 @@ import { createWorkspace, scaffoldExercise } from '../src/workspace/workspace.ts
 import { WatchSession, type VerdictTimings } from '../src/watch/session.ts';
 
 const SAVES = Number(process.env.BENCH_RUNS ?? 15);
+const TARGET_MS = 150;
+/** Pause before each save (BENCH_WATCH_GAP_MS): not timed. */
+const GAP_MS = Number(process.env.BENCH_WATCH_GAP_MS ?? 1000);
 const catalog = loadCatalog();
+
+/** An exercise whose hidden tests run the simulator: the target is for the others. */
+function simulated(exercise: Exercise): boolean {
+  const dir = join(exercise.dir, 'tests');
+  return readdirSync(dir).some((f) => /learn-ds\/sim'|checkScenario\(/.test(readFileSync(join(dir, f), 'utf8')));
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,6 +84,8 @@ async function benchExercise(exercise: Exercise): Promise<{ samples: Sample[]; f
   const firstMs = first.at - t0;
   const samples: Sample[] = [];
   for (let i = 0; i < SAVES; i++) {
+    // A learner's saves are seconds apart: the warm child gets the pause it would have between them.
+    await new Promise((resolve) => setTimeout(resolve, GAP_MS));
     const verdictDrawn = next();
     const saved = performance.now();
     const cpuBefore = process.cpuUsage();
@@ -106,17 +118,20 @@ async function benchExercise(exercise: Exercise): Promise<{ samples: Sample[]; f
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)}`;
-const first5 = catalog.exercises.slice(0, 5);
+const chosen = process.env.BENCH_WATCH
+  ? process.env.BENCH_WATCH.split(',').map((id) => catalog.byId.get(id.trim()) ?? (() => { throw new Error(`BENCH_WATCH: no exercise ${id}`); })())
+  : catalog.exercises.slice(0, 5);
 const loadBefore = loadavg();
 const rows: string[] = [];
-const allTotals: number[] = [];
-for (const exercise of first5) {
+const plainTotals: number[] = [];
+for (const exercise of chosen) {
   const { samples, firstMs } = await benchExercise(exercise);
   const m = (k: keyof Sample) => median(samples.map((s) => s[k]));
   const total = m('total');
-  allTotals.push(total);
+  const sim = simulated(exercise);
+  if (!sim) plainTotals.push(total);
   rows.push(
-    `| ${exercise.number}. ${exercise.id} | **${fmt(total)} ms** ${total <= 200 ? 'met' : 'MISSED'} | ${fmt(m('watcher'))} | ${fmt(m('preflight'))} | ${fmt(m('run'))} = ${fmt(m('workerAndVitest'))} + ${fmt(m('collect'))} + ${fmt(m('setup'))} + ${fmt(m('tests'))} | ${fmt(m('record'))} | ${fmt(m('cpu'))} (child ${fmt(m('cpuChild'))}) | ${fmt(firstMs)} ms |`,
+    `| ${exercise.number}. ${exercise.id} | **${fmt(total)} ms** ${sim ? '(simulated)' : total <= TARGET_MS ? 'met' : 'MISSED'} | ${fmt(m('watcher'))} | ${fmt(m('preflight'))} | ${fmt(m('run'))} = ${fmt(m('workerAndVitest'))} + ${fmt(m('collect'))} + ${fmt(m('setup'))} + ${fmt(m('tests'))} | ${fmt(m('record'))} | ${fmt(m('cpu'))} (child ${fmt(m('cpuChild'))}) | ${fmt(firstMs)} ms |`,
   );
 }
 const loadAfter = loadavg();
@@ -125,7 +140,10 @@ console.log(
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}; ` +
     `load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(1)).join(' ')} after; median of ${SAVES} saves each\n`,
 );
-console.log('| exercise | save → verdict drawn, wall (target ≤ 200 ms) | watcher + debounce | preflight + judge | warm run = worker & vitest + import + setup + tests | record | CPU ms | first verdict after start |');
+console.log(`| exercise | save → verdict drawn, wall (target ≤ ${TARGET_MS} ms unless simulated) | watcher + debounce | preflight + judge | warm run = worker & vitest + import + setup + tests | record | CPU ms | first verdict after start |`);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const row of rows) console.log(row);
-console.log(`\nMedian over the five: ${fmt(median(allTotals))} ms.`);
+if (plainTotals.length > 0) {
+  const overall = median(plainTotals);
+  console.log(`\nMedian over the ${plainTotals.length} not simulated: ${fmt(overall)} ms (target ≤ ${TARGET_MS} ms: ${overall <= TARGET_MS ? 'met' : 'MISSED'}).`);
+}
