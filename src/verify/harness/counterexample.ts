@@ -135,8 +135,12 @@ export function findCounterexample(first: ScenarioRun, plan: ReadonlySet<StepId>
       lo = mid + 1;
     }
   }
-  // 2. Faults, the operations kept; 3. operations, the faults kept.
-  for (const operations of [false, true]) {
+  // 2. Faults, the operations kept; 3. operations, the faults kept; 4. faults again, when fewer
+  // operations may have made some of them unneeded.
+  let before = current.length;
+  for (const [pass, operations] of [false, true, false].entries()) {
+    if (pass === 2 && current.length === before) break;
+    if (pass === 1) before = current.length;
     const mine = (id: StepId) => isOperation(lane.get(id)!) === operations;
     let others = current.filter((id) => !mine(id));
     const kept = ddmin(current.filter(mine), (subset) => {
