@@ -106,6 +106,23 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
   }, 180_000);
 
+  test("after an edit, the type check is the daemon's (a warm TypeScript helper), with the cold check's errors; stop ends the helper too", async () => {
+    const { runtimeDir, base, verifyOnce, stop } = setUp();
+    expect((await verifyOnce()).exitCode).toBe(0);
+    // Content no earlier check has seen (type checks are cached by content): the daemon checks it.
+    const file = join(tempDir(), 'edited.ts');
+    const helper = () => processesOf(runtimeDir).filter((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('tsPath'));
+    for (const edit of [1, 2]) {
+      writeFileSync(file, `${readFileSync(exercise.solutionPath, 'utf8')}\nexport const n: number = 'x'; // ${edit} ${Date.now()}\n`);
+      const edited = await learnDs(tempDir(), ['verify', exercise.id, '--file', file, '--seed', '1'], base);
+      expect(edited.exitCode, edited.stderr).toBe(0);
+      expect(edited.stdout).toContain("Type 'string' is not assignable to type 'number'.");
+    }
+    expect(helper()).toHaveLength(1);
+    await stop();
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+  }, 120_000);
+
   test('it exits by itself when idle, leaving no process', async () => {
     const { runtimeDir, verifyOnce } = setUp({ LEARN_DS_DAEMON_IDLE_SECONDS: '2' });
     expect((await verifyOnce()).exitCode).toBe(0);

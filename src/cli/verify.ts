@@ -83,7 +83,8 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     throw usageError(`--faults replays the shrunk run of a failing check: give the --seed it printed too, e.g. ${CMD} verify ${exercise.id} --seed 1234 --faults ${options.faults}`);
   }
   // Beside the hidden tests, never before them: its report comes after the verdict.
-  const typeCheck = startTypeCheck(file, shown(file));
+  // Warm in the verifier daemon when one is up (not with --no-daemon, LEARN_DS_DAEMON=0, CI).
+  const typeCheck = startTypeCheck(file, shown(file), undefined, options.daemon !== false);
   // Where the hidden run saves its failing simulated run (learn-ds explain): the environment reaches every runner.
   if (ws) process.env[ENV.failures] = failuresDir(dirname(ws.progressFile));
   else delete process.env[ENV.failures];

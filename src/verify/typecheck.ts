@@ -29,27 +29,40 @@ export interface TypeProblems {
 
 export const MAX_TYPE_PROBLEMS = 5;
 
-// Runs in the child (plain CommonJS, so that it needs no TypeScript loader of its own).
-const SCRIPT = `
-const [tsPath, file, root, max] = process.argv.slice(1);
-const ts = require(tsPath);
+/** The compiler options (in the child: `ts` and `root` are defined), shared by the cold and warm checks. */
+export const OPTIONS_SCRIPT = `
 const { options } = ts.convertCompilerOptionsFromJson({
   target: 'ES2023', lib: ['ES2023'], module: 'ESNext', moduleResolution: 'Bundler', strict: true, noEmit: true,
   skipLibCheck: true, allowImportingTsExtensions: true, types: ['node'], typeRoots: [root + '/node_modules/@types'],
   paths: { 'learn-ds/sim': [root + '/src/sim/index.ts'], 'fast-check': [root + '/node_modules/fast-check'] },
 }, root);
+`;
+
+/** Which diagnostics are the learner's, and how they travel (shared by the cold and warm checks). */
+export const PROBLEMS_SCRIPT = `
+const isTheirs = (fileName) => !fileName.startsWith(root + '/src/') && !fileName.includes('/node_modules/');
+const problemsOf = (diagnostics, max) => {
+  const theirs = diagnostics.filter((d) => d.file && isTheirs(d.file.fileName));
+  const problems = theirs.slice(0, max).map((d) => {
+    const at = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
+    return { file: d.file.fileName, line: at.line + 1, column: at.character + 1, message: ts.flattenDiagnosticMessageText(d.messageText, '\\n') };
+  });
+  return { problems, total: theirs.length };
+};
+`;
+
+// Runs in the child (plain CommonJS, so that it needs no TypeScript loader of its own).
+const SCRIPT = `
+const [tsPath, file, root, max] = process.argv.slice(1);
+const ts = require(tsPath);
+${OPTIONS_SCRIPT}
+${PROBLEMS_SCRIPT}
 const program = ts.createProgram([file], options);
-const theirs = ts.getPreEmitDiagnostics(program).filter((d) =>
-  d.file && !d.file.fileName.startsWith(root + '/src/') && !d.file.fileName.includes('/node_modules/'));
-const problems = theirs.slice(0, Number(max)).map((d) => {
-  const at = d.file.getLineAndCharacterOfPosition(d.start ?? 0);
-  return { file: d.file.fileName, line: at.line + 1, column: at.character + 1, message: ts.flattenDiagnosticMessageText(d.messageText, '\\n') };
-});
-process.stdout.write(JSON.stringify({ problems, total: theirs.length }));
+process.stdout.write(JSON.stringify(problemsOf(ts.getPreEmitDiagnostics(program), Number(max))));
 `;
 
 const requireHere = createRequire(join(packageRoot, 'package.json'));
-const typescript = requireHere.resolve('typescript');
+export const typescript = requireHere.resolve('typescript');
 const typescriptVersion = (requireHere('typescript/package.json') as { version: string }).version;
 
 /**
@@ -78,9 +91,11 @@ const cacheDir = join(packageRoot, 'node_modules', '.cache', 'learn-ds', 'typech
 
 /**
  * Starts type-checking `file` and resolves with its problems, or undefined if the check could
- * not run or took longer than `limitMs` (it is a courtesy: it never fails a verdict).
+ * not run or took longer than `limitMs` (it is a courtesy: it never fails a verdict). With
+ * `viaDaemon`, a verifier daemon that is up checks it warm (daemon/type-checker.ts: the same
+ * answers, a fraction of the CPU); without one, or if it fails, the check runs cold here.
  */
-export async function startTypeCheck(file: string, shownFile: string, limitMs = 60_000): Promise<TypeProblems | undefined> {
+export async function startTypeCheck(file: string, shownFile: string, limitMs = 60_000, viaDaemon = false): Promise<TypeProblems | undefined> {
   let cached: string | undefined;
   try {
     cached = join(cacheDir, `${cacheKey(file)}.json`);
@@ -89,7 +104,8 @@ export async function startTypeCheck(file: string, shownFile: string, limitMs = 
   } catch {
     // not checked yet
   }
-  const result = await runTypeCheck(file, limitMs);
+  const warm = viaDaemon ? await (await import('./daemon/client.ts')).daemonTypeCheck(file, limitMs) : undefined;
+  const result = warm ?? (await runTypeCheck(file, limitMs));
   if (result && cached) {
     try {
       mkdirSync(cacheDir, { recursive: true });
@@ -107,7 +123,7 @@ function shownAs(result: TypeProblems, file: string, shownFile: string): TypePro
   return { total: result.total, problems: result.problems.map((p) => ({ ...p, file: shown(p.file) })) };
 }
 
-function runTypeCheck(file: string, limitMs: number): Promise<TypeProblems | undefined> {
+export function runTypeCheck(file: string, limitMs: number): Promise<TypeProblems | undefined> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', SCRIPT, typescript, file, packageRoot, String(MAX_TYPE_PROBLEMS)], {
       stdio: ['ignore', 'pipe', 'ignore'],

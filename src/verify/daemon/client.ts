@@ -6,13 +6,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { COMMAND_ENV, learnDsCommand } from '../../command.ts';
 import { packageRoot } from '../../package-paths.ts';
 import type { SuiteOutcome, SuiteRequest } from '../run-suite.ts';
+import type { TypeProblems } from '../typecheck.ts';
 import { backstopMs } from '../cpu-limit.ts';
 import { exerciseFingerprint, learnDsFingerprint } from './fingerprint.ts';
-import { lineReader, socketPath, type ClientMessage, type DaemonMessage } from './protocol.ts';
+import { daemonEnabled, lineReader, socketPath, type ClientMessage, type DaemonMessage } from './protocol.ts';
 
 /** What the caller may show while it waits: a start-up to pay (first run), or a warm run. */
 export type DaemonWait = 'starting' | 'cold' | 'warm';
@@ -175,5 +176,47 @@ export async function stopDaemon(): Promise<number | undefined> {
     socket.once('close', () => resolve(pid));
     socket.once('error', () => resolve(pid));
     socket.write(`${JSON.stringify({ type: 'stop' } satisfies ClientMessage)}\n`);
+  });
+}
+
+/**
+ * The learner's type problems from the daemon's warm type check, if a daemon of this learn-ds is up
+ * (none is started for it: the run starts one) and the daemon is not turned off; undefined whenever
+ * it cannot answer, for a cold check.
+ */
+export async function daemonTypeCheck(file: string, limitMs: number): Promise<TypeProblems | undefined> {
+  if (process.platform === 'win32' || !daemonEnabled() || !isAbsolute(file)) return undefined;
+  let socket: Socket | undefined;
+  try {
+    socket = await connect(socketPath());
+  } catch {
+    return undefined;
+  }
+  if (!socket) return undefined;
+  const open = socket;
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (types: TypeProblems | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(guard);
+      open.destroy();
+      resolve(types);
+    };
+    // Held open until the answer (a fraction of a second when warm): an unreferenced socket would let
+    // the command end before it prints the answer it awaits.
+    const guard = setTimeout(() => settle(undefined), limitMs);
+    open.setEncoding('utf8');
+    open.on(
+      'data',
+      lineReader((raw) => {
+        const m = raw as DaemonMessage;
+        if (m.type === 'types') settle(m.types ?? undefined);
+        else if (m.type === 'stale') settle(undefined);
+      }),
+    );
+    open.once('close', () => settle(undefined));
+    open.once('error', () => settle(undefined));
+    open.write(`${JSON.stringify({ type: 'typecheck', version: learnDsFingerprint(), file } satisfies ClientMessage)}\n`);
   });
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../package-paths.ts';
 import type { SuiteOutcome, SuiteRequest } from '../run-suite.ts';
 import type { RunProgress } from '../progress.ts';
+import type { TypeProblems } from '../typecheck.ts';
 
 /** LEARN_DS_DAEMON=0 turns the daemon off (as `verify --no-daemon` does), =1 on even where CI is set. */
 export const DAEMON_ENV = 'LEARN_DS_DAEMON';
@@ -51,6 +52,8 @@ export type RunRequest = Omit<SuiteRequest, 'signal' | 'demo' | 'onProgress'>;
 export type ClientMessage =
   /** Run one hidden suite; `version` and `exercise` are fingerprints (fingerprint.ts). */
   | { type: 'run'; version: string; exercise: string; request: RunRequest }
+  /** Type-check the learner's file (absolute path) as typecheck.ts's cold check would, but warm. */
+  | { type: 'typecheck'; version: string; file: string }
   /** Exit now (learn-ds stop). */
   | { type: 'stop' };
 
@@ -62,6 +65,8 @@ export type DaemonMessage =
   /** How far the run has got (progress.ts), each time it changes. */
   | { type: 'progress'; progress: RunProgress }
   | { type: 'outcome'; outcome: SuiteOutcome }
+  /** A typecheck's answer; null when the check could not run (the client then checks cold). */
+  | { type: 'types'; types: TypeProblems | null }
   | { type: 'stopped'; pid: number };
 
 /** Splits a stream into JSON messages, one per line. */

@@ -8,6 +8,8 @@
  *   daemon steps aside (exits) when a client runs another learn-ds (code, Node or environment).
  * - Runs of one exercise are queued, never overlapped; a client that goes away (Ctrl-C) takes its
  *   run with it: the runner's child is killed.
+ * - Type checks of the learner's file (typecheck.ts) go to one warm TypeScript helper
+ *   (type-checker.ts) that keeps the parsed lib and kit files between checks.
  * - It exits after its idle time (10 minutes by default), on `learn-ds stop`, on SIGTERM, and
  *   kills its children first; they also die by themselves if it is killed (orphan guard).
  */
@@ -15,6 +17,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { rmSync } from 'node:fs';
 import { WarmSuiteRunner } from '../warm/warm-runner.ts';
 import { learnDsFingerprint } from './fingerprint.ts';
+import { WarmTypeChecker } from './type-checker.ts';
 import { idleMs, lineReader, socketPath, type ClientMessage, type DaemonMessage } from './protocol.ts';
 
 /** At most this many exercises keep a vitest child (each holds ~150 MB). */
@@ -33,13 +36,15 @@ interface Entry {
 
 function isClientMessage(value: unknown): value is ClientMessage {
   const type = (value as { type?: unknown } | null)?.type;
-  return type === 'run' || type === 'stop';
+  return type === 'run' || type === 'typecheck' || type === 'stop';
 }
 
 export async function runDaemon(): Promise<void> {
   const version = learnDsFingerprint();
   const path = socketPath();
   const entries = new Map<string, Entry>();
+  // Started by the first type check: a daemon used with type checks off never loads TypeScript.
+  const types = new WarmTypeChecker();
   let active = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   let server: Server | undefined;
@@ -62,6 +67,7 @@ export async function runDaemon(): Promise<void> {
     stopping = true;
     for (const entry of entries.values()) entry.runner.close();
     entries.clear();
+    types.close();
     releasePath();
     // Children were killed by close(); nothing else keeps this process.
     setTimeout(() => process.exit(0), 50).unref();
@@ -122,6 +128,22 @@ export async function runDaemon(): Promise<void> {
           send({ type: 'stale' });
           socket.end();
           retire();
+          return;
+        }
+        if (message.type === 'typecheck') {
+          // Counted as a run: the daemon neither idles out nor retires under it.
+          active++;
+          touch();
+          void types
+            .check(message.file)
+            .then((problems) => {
+              send({ type: 'types', types: problems ?? null });
+              socket.end();
+            })
+            .finally(() => {
+              active--;
+              touch();
+            });
           return;
         }
         const { request } = message;
