@@ -105,6 +105,8 @@ export async function startTypeCheck(file: string, shownFile: string, limitMs = 
     // not checked yet
   }
   const warm = viaDaemon ? await (await import('./daemon/client.ts')).daemonTypeCheck(file, limitMs) : undefined;
+  // null: interrupted (Ctrl-C), no check is wanted any more.
+  if (warm === null) return undefined;
   const result = warm ?? (await runTypeCheck(file, limitMs));
   if (result && cached) {
     try {

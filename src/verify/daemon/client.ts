@@ -182,9 +182,9 @@ export async function stopDaemon(): Promise<number | undefined> {
 /**
  * The learner's type problems from the daemon's warm type check, if a daemon of this learn-ds is up
  * (none is started for it: the run starts one) and the daemon is not turned off; undefined whenever
- * it cannot answer, for a cold check.
+ * it cannot answer, for a cold check; null after Ctrl-C (no check wanted any more).
  */
-export async function daemonTypeCheck(file: string, limitMs: number): Promise<TypeProblems | undefined> {
+export async function daemonTypeCheck(file: string, limitMs: number): Promise<TypeProblems | null | undefined> {
   if (process.platform === 'win32' || !daemonEnabled() || !isAbsolute(file)) return undefined;
   let socket: Socket | undefined;
   try {
@@ -196,16 +196,21 @@ export async function daemonTypeCheck(file: string, limitMs: number): Promise<Ty
   const open = socket;
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (types: TypeProblems | undefined) => {
+    const settle = (types: TypeProblems | null | undefined) => {
       if (settled) return;
       settled = true;
       clearTimeout(guard);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       open.destroy();
       resolve(types);
     };
     // Held open until the answer (a fraction of a second when warm): an unreferenced socket would let
-    // the command end before it prints the answer it awaits.
+    // the command end before it prints the answer it awaits. Ctrl-C lets it go at once.
     const guard = setTimeout(() => settle(undefined), limitMs);
+    const onSignal = () => settle(null);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     open.setEncoding('utf8');
     open.on(
       'data',
