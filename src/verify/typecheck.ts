@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { packageRoot } from '../package-paths.ts';
 
 export interface TypeProblem {
@@ -65,25 +65,66 @@ const requireHere = createRequire(join(packageRoot, 'package.json'));
 export const typescript = requireHere.resolve('typescript');
 const typescriptVersion = (requireHere('typescript/package.json') as { version: string }).version;
 
+/** An import's file: as written, or the .ts file that a `.js` (or bare) specifier names. */
+function existing(path: string): string {
+  for (const candidate of [path, path.replace(/\.js$/, '.ts'), `${path}.ts`]) {
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not this one
+    }
+  }
+  return path;
+}
+
 /**
- * What a check's result depends on: the file, the .ts files beside it (files of theirs it may
- * import), the simulation kit's types and TypeScript's version. Re-verifying an unchanged file (a
- * new seed, the project's own tests) then costs no second check.
+ * What a check's result depends on: the file and its path (errors name it), the .ts files beside
+ * it and those it imports by a relative path, followed from file to file (the capstone imports
+ * earlier exercises from other chapters' folders), the simulation kit's types and TypeScript's
+ * version. Re-verifying an unchanged file (a new seed, the project's own tests) then costs no
+ * second check.
  */
-function cacheKey(file: string): string {
-  const hash = createHash('sha256').update(readFileSync(file)).update(typescriptVersion);
+export function cacheKey(file: string): string {
+  const hash = createHash('sha256').update(resolve(file)).update('\0').update(readFileSync(file)).update(typescriptVersion);
+  const stamped = new Set<string>([resolve(file)]);
+  const stamp = (path: string) => {
+    if (stamped.has(path)) return;
+    stamped.add(path);
+    try {
+      const info = statSync(path);
+      hash.update(`${path}:${info.size}:${info.mtimeMs}`);
+    } catch {
+      hash.update(`${path}:missing`); // an import that appears later changes the key
+    }
+  };
   const stamps = (dir: string) => {
     try {
-      for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts') && join(dir, n) !== file).sort()) {
-        const info = statSync(join(dir, name));
-        hash.update(`${name}:${info.size}:${info.mtimeMs}`);
-      }
+      for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts')).sort()) stamp(join(dir, name));
     } catch {
       // unreadable: the key is only less specific
     }
   };
   stamps(dirname(file));
   stamps(join(packageRoot, 'src', 'sim'));
+  // Relative imports, followed (bounded: a learner's file imports a few of theirs).
+  const queue = [resolve(file)];
+  const queued = new Set(queue);
+  for (let i = 0; i < queue.length && i < 64; i++) {
+    let text: string;
+    try {
+      text = readFileSync(queue[i]!, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = existing(resolve(dirname(queue[i]!), (m[1] ?? m[2])!));
+      stamp(target);
+      if (!queued.has(target)) {
+        queued.add(target);
+        queue.push(target);
+      }
+    }
+  }
   return hash.digest('hex').slice(0, 32);
 }
 
