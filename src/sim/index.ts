@@ -13,7 +13,7 @@ export { startNemesis, type Nemesis, type NemesisOptions, type Fault } from './n
 export { History, SimClient, type Operation, type Reply } from './history.ts';
 export { kvClient, type KvClient, type KvClientOptions } from './kv-client.ts';
 export {
-  checkLinearizable, registerModel, kvModel, describeNonLinearizable,
+  checkLinearizable, registerModel, kvModel, describeNonLinearizable, kvLinearizabilityProblem,
   type Model, type LinearizabilityResult, type RegisterInput, type RegisterOutput, type KvInput,
 } from './checkers/linearizability.ts';
 export { checkConvergence, describeDivergence, type ConvergenceResult } from './checkers/convergence.ts';

@@ -1,7 +1,7 @@
 // The checkers accept the textbook linearizable histories and reject the textbook violations.
 import { describe, expect, test } from 'vitest';
 import {
-  checkConvergence, checkLinearizable, describeNonLinearizable, kvModel, registerModel,
+  checkConvergence, checkLinearizable, describeNonLinearizable, kvLinearizabilityProblem, kvModel, registerModel,
   type KvInput, type Operation, type RegisterInput, type RegisterOutput,
 } from '../../src/sim/index.ts';
 
@@ -67,6 +67,17 @@ describe('linearizability of a key-value store', () => {
   const kv = kvModel(0);
   const kop = (client: string, call: number, ret: number, input: KvInput<number>, output?: number): KvOp =>
     ({ id: nextId++, client, input, output, callTime: call, returnTime: ret });
+
+  test("the key-value exercises' verdict: nothing for a linearizable history; for a stale read, what is wrong and the key's operations with the one that has no place", () => {
+    const ok = [
+      kop('a', 0, 10, { key: 'x', kind: 'write', value: 1 }),
+      kop('b', 20, 30, { key: 'x', kind: 'read' }, 1),
+    ];
+    expect(kvLinearizabilityProblem(ok, 0)).toBeUndefined();
+    const problem = kvLinearizabilityProblem([...ok, kop('c', 40, 50, { key: 'x', kind: 'read' }, 0)], 0);
+    expect(problem).toMatch(/^the clients' gets and puts are not linearizable: no order of them/);
+    expect(problem).toContain('x: read → 0  ✗ no valid place for this result');
+  });
 
   test('keys are independent registers', () => {
     const ok = [

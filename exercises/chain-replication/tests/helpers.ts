@@ -11,7 +11,7 @@
  */
 import { show, simulate } from 'learn-ds/harness';
 import {
-  History, checkLinearizable, kvClient, describeNonLinearizable, kvModel, summarize,
+  History, kvClient, summarize, kvLinearizabilityProblem,
   type KvClient, type KvInput, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
 import type { ChainNode, Message, Status } from 'learn-ds/subject/chain-replication';
@@ -295,15 +295,7 @@ export function historyProblem(c: Cluster): string | undefined {
         `. An acknowledged write is on the tail and on every node before it, and must stay there through every reconfiguration`;
     }
   }
-  const model = kvModel<string | null>(null);
-  const result = checkLinearizable(ops as Operation<Input, RegisterOutput<string | null>>[], model);
-  if (!result.ok) {
-    const what = result.verdict === 'unknown'
-      ? `the clients' gets and puts could not be shown linearizable (the checker's search ran out of its budget)`
-      : `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned`;
-    return `${what}\n${describeNonLinearizable(result, model)}`;
-  }
-  return undefined;
+  return kvLinearizabilityProblem(ops as Operation<Input, RegisterOutput<string | null>>[], null);
 }
 
 export function expectLinearizable(c: Cluster): void {

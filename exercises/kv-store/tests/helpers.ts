@@ -9,7 +9,7 @@
  */
 import { show, simulate } from 'learn-ds/harness';
 import {
-  History, checkLinearizable, describeNonLinearizable, kvClient, kvModel, uniformLatency,
+  History, kvClient, uniformLatency, kvLinearizabilityProblem,
   type KvClient, type KvInput, type NetworkOptions, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
 import type { GroupId, KvStoreNode, Message, StoreOptions, Stored } from 'learn-ds/subject/kv-store';
@@ -318,15 +318,7 @@ export function historyProblem(c: Cluster): string | undefined {
       (source ? `, and began after the put of ${show(get.output)} had completed` : '') +
       `. A get goes through the quorum of the key's group (group ${show(c.groupOf(get.input.key as string))}: ${list(c.groups[c.groupOf(get.input.key as string)]!)}), never one replica's own copy alone`;
   }
-  const model = kvModel<string | null>(null);
-  const result = checkLinearizable(c.history.ops, model);
-  if (!result.ok) {
-    const what = result.verdict === 'unknown'
-      ? `the clients' gets and puts could not be shown linearizable (the checker's search ran out of its budget)`
-      : `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned`;
-    return `${what}\n${describeNonLinearizable(result, model)}`;
-  }
-  return undefined;
+  return kvLinearizabilityProblem(c.history.ops, null);
 }
 
 export function expectLinearizable(c: Cluster): void {

@@ -9,7 +9,7 @@
  */
 import { show, simulate } from 'learn-ds/harness';
 import {
-  History, checkLinearizable, kvClient, describeNonLinearizable, kvModel, uniformLatency,
+  History, kvClient, uniformLatency, kvLinearizabilityProblem,
   type KvClient, type KvInput, type NetworkOptions, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
 import type { KvNode, Message, QuorumOptions, Stored, Version } from 'learn-ds/subject/quorum-kv';
@@ -386,15 +386,7 @@ export function historyProblem(c: Cluster): string | undefined {
       }
     }
   }
-  const model = kvModel<string | null>(null);
-  const result = checkLinearizable(ops, model);
-  if (!result.ok) {
-    const what = result.verdict === 'unknown'
-      ? `the clients' gets and puts could not be shown linearizable (the checker's search ran out of its budget)`
-      : `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned`;
-    return `${what}\n${describeNonLinearizable(result, model)}`;
-  }
-  return undefined;
+  return kvLinearizabilityProblem(ops, null);
 }
 
 export function expectLinearizable(c: Cluster): void {

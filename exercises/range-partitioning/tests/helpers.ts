@@ -9,7 +9,7 @@
  */
 import { show, simulate } from 'learn-ds/harness';
 import {
-  History, checkLinearizable, describeNonLinearizable, kvClient, kvModel,
+  History, kvClient, kvLinearizabilityProblem,
   type KvClient, type KvInput, type NodeContext, type NodeId, type Operation, type RegisterOutput, type SimNode, type Simulation,
 } from 'learn-ds/sim';
 import type { Message, NodeStatus, PartitionMap, Range, RangeNode } from 'learn-ds/subject/range-partitioning';
@@ -284,15 +284,7 @@ export function historyProblem(c: Cluster): string | undefined {
         `the handoff carries everything, and the new owner serves only once it has taken it`;
     }
   }
-  const model = kvModel<string | null>(null);
-  const result = checkLinearizable(ops, model);
-  if (!result.ok) {
-    const what = result.verdict === 'unknown'
-      ? `the clients' gets and puts could not be shown linearizable (the checker's search ran out of its budget)`
-      : `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned`;
-    return `${what}\n${describeNonLinearizable(result, model)}`;
-  }
-  return undefined;
+  return kvLinearizabilityProblem(ops, null);
 }
 
 export function expectLinearizable(c: Cluster): void {

@@ -388,3 +388,19 @@ export function describeNonLinearizable<S, I, O>(result: Extract<Linearizability
   const more = result.ops.length > 40 ? `\n  … ${result.ops.length - 40} more` : '';
   return `${undecided}operations (client, [invoked – returned] in ms, what it did; #n = position in the longest valid order found):\n${rows.join('\n')}${more}`;
 }
+
+/**
+ * A key-value history judged per key, told in the learner's words: undefined when it is
+ * linearizable, else what is wrong (or that the search ran out of budget, never a pass) and the
+ * failing key's operations. The key-value exercises (quorum-kv, chain-replication,
+ * range-partitioning, kv-store) all judge their clients' gets and puts this way.
+ */
+export function kvLinearizabilityProblem<V>(ops: readonly Operation<KvInput<V>, RegisterOutput<V>>[], initial: V): string | undefined {
+  const model = kvModel<V>(initial);
+  const result = checkLinearizable(ops, model);
+  if (result.ok) return undefined;
+  const what = result.verdict === 'unknown'
+    ? `the clients' gets and puts could not be shown linearizable (the checker's search ran out of its budget)`
+    : `the clients' gets and puts are not linearizable: no order of them, consistent with when each was invoked and answered, gives every get the value it returned`;
+  return `${what}\n${describeNonLinearizable(result, model)}`;
+}
