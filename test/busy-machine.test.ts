@@ -39,7 +39,7 @@ test.skipIf(!hasTaskset && !process.env.CI)('on one core shared with busy loops,
   const pinned = async (args: string[]) => {
     const cli = [process.execPath, join(repoRoot, 'bin', 'learn-ds.js'), 'verify', ...args, '--json'];
     const run = await execa('taskset', ['-c', core, ...cli], { cwd: dir, reject: false, stdin: 'ignore', env: { NO_COLOR: '1', CI: 'true' } });
-    return { stdout: String(run.stdout), stderr: String(run.stderr) };
+    return { stdout: String(run.stdout), stderr: String(run.stderr), how: `exit ${run.exitCode ?? '-'}, signal ${run.signal ?? '-'}, stdout ${JSON.stringify(String(run.stdout).slice(0, 400))}` };
   };
   const started = performance.now();
   const [first, second, loop] = await Promise.all([
@@ -50,9 +50,11 @@ test.skipIf(!hasTaskset && !process.env.CI)('on one core shared with busy loops,
   const wallSeconds = (performance.now() - started) / 1000;
 
   for (const run of [first, second]) {
-    expect(run.stderr).toBe('');
+    expect(run.stderr, run.how).toBe('');
+    expect(run.stdout, run.how).not.toBe('');
     expect(JSON.parse(run.stdout).passed, run.stdout).toBe(true);
   }
+  expect(loop.stdout, loop.how).not.toBe('');
   const verdict = JSON.parse(loop.stdout) as { passed: boolean; checks: Array<{ passed: boolean; message: string | null }> };
   expect(verdict.passed).toBe(false);
   expect(verdict.checks.find((c) => !c.passed)?.message).toMatch(/used 3 s of CPU time while checking ".+": is there an infinite loop/);
