@@ -2,13 +2,16 @@
  * The cold type check's cache (src/verify/typecheck.ts) answers again only for the same file with
  * the same imports: never another folder's file of the same text (its errors would name the other
  * path), and never after an edit to a file it imports from another folder (the kv-store capstone
- * imports earlier exercises from other chapters' folders).
+ * imports earlier exercises from other chapters' folders). And a check past its time limit never
+ * holds up the verdict.
  */
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { cacheKey } from '../src/verify/typecheck.ts';
-import { tempDir } from './support/cli.ts';
+import { repoRoot, tempDir } from './support/cli.ts';
 
 describe("the type check's cache key", () => {
   test('two files of the same text in two folders have two keys', () => {
@@ -54,3 +57,13 @@ describe("the type check's cache key", () => {
     expect(cacheKey(mine)).not.toBe(before);
   });
 });
+
+test('a type check past its time limit resolves with nothing, and the process awaiting it goes on (verify --json printed nothing on a starved core)', async () => {
+  const file = join(tempDir('learn-ds-key-'), 'mine.ts');
+  writeFileSync(file, 'export const x: number = 1;\n');
+  const module = pathToFileURL(join(repoRoot, 'src', 'verify', 'typecheck.ts')).href;
+  // Nothing else keeps this process alive: before the fix it exited while awaiting, printing nothing.
+  const script = `const { runTypeCheck } = await import(${JSON.stringify(module)}); const r = await runTypeCheck(${JSON.stringify(file)}, 1); console.log('resolved', r === undefined ? 'undefined' : 'problems');`;
+  const run = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, reject: false });
+  expect(run.stdout).toBe('resolved undefined');
+}, 60_000);

@@ -184,7 +184,13 @@ export function runTypeCheck(file: string, limitMs: number): Promise<TypeProblem
     process.once('exit', end);
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    // Resolved here, not on 'close': the child and its pipe are unref'd, so once this timer has
+    // fired nothing may keep the process alive until 'close', and an awaiting verify would exit
+    // without printing its verdict (seen with --json on a starved core).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(undefined);
+    }, limitMs);
     child.on('error', () => resolve(undefined));
     child.on('close', (code) => {
       clearTimeout(timer);
