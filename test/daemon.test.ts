@@ -124,9 +124,12 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
   }, 120_000);
 
   test('it exits by itself when idle, leaving no process', async () => {
-    const { runtimeDir, verifyOnce } = setUp({ LEARN_DS_DAEMON_IDLE_SECONDS: '2' });
-    expect((await verifyOnce()).exitCode).toBe(0);
-    expect(daemons(runtimeDir)).toHaveLength(1);
+    const { runtimeDir, verifyOnce } = setUp({ LEARN_DS_DAEMON_IDLE_SECONDS: '2', LEARN_DS_DEBUG: '1' });
+    const run = await verifyOnce();
+    expect(run.exitCode).toBe(0);
+    // A daemon served the run (the client says so under LEARN_DS_DEBUG when none did). Whether it
+    // is still there now is not asked: on a busy machine its 2 s may be over before we look.
+    expect(run.stderr).toContain('the verifier daemon served this run');
     await expect.poll(() => processesOf(runtimeDir), { timeout: 15_000, interval: 250 }).toEqual([]);
   }, 60_000);
 

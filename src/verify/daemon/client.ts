@@ -139,7 +139,10 @@ export function daemonRunner(options: DaemonRunnerOptions = {}): (request: Suite
       const result = await exchange(socket, message, request, (warm) => {
         if (!started) options.onWait?.(warm ? 'warm' : 'cold');
       });
-      if (result.kind === 'outcome') return result.outcome;
+      if (result.kind === 'outcome') {
+        if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the verifier daemon served this run${started ? ' (started for it)' : ''}\n`);
+        return result.outcome;
+      }
       if (result.kind === 'interrupted') return interrupted();
       if (result.kind === 'lost') {
         why = 'lost';
