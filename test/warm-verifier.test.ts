@@ -12,6 +12,7 @@ import { loadCatalog } from '../src/catalog/catalog.ts';
 import type { Verdict } from '../src/verify/verdict.ts';
 import { verify } from '../src/verify/verify.ts';
 import { runDemo } from '../src/verify/demo.ts';
+import { PRESTARTED_POOL } from '../src/verify/warm/prestarted-pool.ts';
 import { WarmSuiteRunner } from '../src/verify/warm/warm-runner.ts';
 import { daemonRunner, stopDaemon } from '../src/verify/daemon/client.ts';
 import { mutantsOf } from './support/mutants.ts';
@@ -122,6 +123,9 @@ describe('the warm verifier', () => {
     expect((await judgeWith(file, runner)).passed).toBe(false);
     copyFileSync(exercise.solutionPath, impl);
     expect((await judgeWith(file, runner)).passed).toBe(true);
+    // Each run's fresh thread was started ahead of it (a pool given to vitest the wrong way is
+    // silently replaced by its own: this once went unnoticed).
+    expect(runner.lastTimings?.phases?.pool).toBe(PRESTARTED_POOL);
   });
 
   test('each run has its own seed, as a cold run does: the tests see the seed of their run', async () => {

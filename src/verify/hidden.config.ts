@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
 import { ENV } from './protocol.ts';
 import { subjectPlugin } from './subject-plugin.ts';
 import { importGuard } from './import-guard.ts';
+import { prestartedThreads, PRESTARTED_POOL_ENV } from './warm/prestarted-pool.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const exerciseDir = process.env[ENV.exerciseDir];
@@ -26,8 +27,10 @@ export default defineConfig({
     reporters: [here('./reporter.ts')],
     setupFiles: [here('./harness/setup.ts')],
     // One worker thread: a hidden suite is small, and a thread dies with the child process,
-    // so a kill after a timeout leaves no orphan behind.
-    pool: 'threads',
+    // so a kill after a timeout leaves no orphan behind. The warm child's is started ahead of its
+    // run (prestarted-pool.ts). Chosen here: vitest merges a pool object given to createVitest
+    // into this file's string and keeps the string.
+    pool: process.env[PRESTARTED_POOL_ENV] === '1' ? (prestartedThreads as unknown as 'threads') : 'threads',
     maxWorkers: 1,
     fileParallelism: false,
     // A test stuck on a promise fails alone, well before the hard limit kills the whole run.

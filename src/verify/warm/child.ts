@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createVitest, type TestSpecification, type Vitest } from 'vitest/node';
 import { ENV } from '../protocol.ts';
 import { isRunMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
-import { prestartedThreads } from './prestarted-pool.ts';
+import { PRESTARTED_POOL_ENV } from './prestarted-pool.ts';
 
 const configFile = process.env.LEARN_DS_HIDDEN_CONFIG;
 
@@ -57,7 +57,7 @@ async function runOnce(vitest: Vitest, specs: TestSpecification[], message: RunM
   const cpu = process.cpuUsage();
   const { testModules } = await vitest.runTestSpecifications(specs, true);
   const used = process.cpuUsage(cpu);
-  const phases: RunPhases = { totalMs: performance.now() - start, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: (used.user + used.system) / 1000 };
+  const phases: RunPhases = { totalMs: performance.now() - start, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: (used.user + used.system) / 1000, pool: vitest.config.pool };
   for (const m of testModules) {
     const d = m.diagnostic();
     phases.collectMs += d.collectDuration;
@@ -75,8 +75,8 @@ async function main(): Promise<void> {
   // watch the exercise folder (this process reruns only when asked).
   // The config's one fresh thread per run, that thread started ahead of each run (prestarted-pool.ts);
   // LEARN_DS_PRESTART=0 keeps vitest's own pool (to compare).
-  const pool = process.env.LEARN_DS_PRESTART === '0' ? {} : { pool: prestartedThreads };
-  const vitest = await createVitest('test', { config: configFile, watch: false, ...pool });
+  if (process.env.LEARN_DS_PRESTART !== '0') process.env[PRESTARTED_POOL_ENV] = '1';
+  const vitest = await createVitest('test', { config: configFile, watch: false });
   await vitest.standalone();
   const specs = await vitest.globTestSpecifications();
   // The demo (demo.ts, which the config's include leaves out unless ENV.demo is set) as one more spec.
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   process.on('message', (raw: unknown) => {
     if (!isRunMessage(raw)) return;
     queue = queue.then(async () => {
-      const result = await runOnce(vitest, raw.demo ? demoSpecs : specs, raw).catch(() => ({ exitCode: 1, phases: { totalMs: 0, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: 0 } }));
+      const result = await runOnce(vitest, raw.demo ? demoSpecs : specs, raw).catch(() => ({ exitCode: 1, phases: { totalMs: 0, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: 0, pool: vitest.config.pool } }));
       send({ type: 'done', id: raw.id, ...result });
     });
   });

@@ -14,6 +14,8 @@ import type { Writable } from 'node:stream';
 import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node';
 
 export const PRESTARTED_POOL = 'learn-ds-threads';
+/** Set to "1" by the warm child: hidden.config.ts then runs its suites in this pool. */
+export const PRESTARTED_POOL_ENV = 'LEARN_DS_PRESTARTED_POOL';
 
 // The thread's entry: vitest's threads entry, loaded at once, then "ready" on the pool's own port,
 // where the run's environment comes (and is acknowledged) before vitest is told to start. Plain

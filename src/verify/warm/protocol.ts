@@ -31,6 +31,8 @@ export interface RunPhases {
   testsMs: number;
   /** CPU time the child used for the run, all its threads together. */
   cpuMs: number;
+  /** The vitest pool that ran it (the prestarted one unless LEARN_DS_PRESTART=0). */
+  pool: string;
 }
 
 /** Child → parent. */
