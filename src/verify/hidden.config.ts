@@ -7,11 +7,15 @@ import { defineConfig } from 'vitest/config';
 import { ENV } from './protocol.ts';
 import { subjectPlugin } from './subject-plugin.ts';
 import { importGuard } from './import-guard.ts';
-import { prestartedThreads, PRESTARTED_POOL_ENV } from './warm/prestarted-pool.ts';
+import { preloadInThreads, prestartedThreads, PRESTARTED_POOL_ENV } from './warm/prestarted-pool.ts';
+import { kitBundle, kitPlugin } from './kit-bundle.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const exerciseDir = process.env[ENV.exerciseDir];
 if (!exerciseDir) throw new Error(`${ENV.exerciseDir} is not set`);
+// The harness and the simulator, bundled and loaded natively (kit-bundle.ts); the sources if not.
+const kit = await kitBundle();
+if (kit) preloadInThreads(kit.preload);
 
 export default defineConfig({
   root: exerciseDir,
@@ -20,7 +24,7 @@ export default defineConfig({
   // hidden suites import the harness by name, and the learner's exports as learn-ds/subject/<id>.
   resolve: { alias: { 'learn-ds/sim': here('../sim/index.ts'), 'learn-ds/harness': here('./harness/index.ts') } },
   // Learner code may not import learn-ds's references, hidden tests or mutants (import-guard.ts).
-  plugins: [subjectPlugin(exerciseDir, here('./harness/subject.ts')), importGuard()],
+  plugins: [...(kit ? [kitPlugin(kit)] : []), subjectPlugin(exerciseDir, here('./harness/subject.ts')), importGuard()],
   test: {
     // `learn-ds run` shows the exercise's demo instead of judging it.
     include: process.env[ENV.demo] ? ['demo.ts'] : ['tests/**/*.test.ts'],

@@ -6,12 +6,20 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { RunnerTestSuite } from 'vitest';
-import { ENV, runningFile } from '../protocol.ts';
-import { LearnerFailure } from './failure.ts';
-import { isLearnDsCode } from '../own-files.ts';
-import { takeMisuses, trapAmbientGlobals } from './ambient.ts';
-import { nodeTimerDelay } from './time.ts';
-import { checkEnded, checkStarted, fileEnded, fileStarted } from './progress-writer.ts';
+// One import of the harness's internals: a hidden run swaps this file for its bundled copy (kit-bundle.ts).
+import {
+  ENV,
+  runningFile,
+  LearnerFailure,
+  isLearnDsCode,
+  takeMisuses,
+  trapAmbientGlobals,
+  nodeTimerDelay,
+  checkEnded,
+  checkStarted,
+  fileEnded,
+  fileStarted,
+} from './internal.ts';
 
 // vitest already turns process.exit into a throw; this also remembers the call, so a test whose
 // code swallowed that throw (say, in a catch-all) still fails, with the reason named.

@@ -22,8 +22,10 @@ export const PRESTARTED_POOL_ENV = 'LEARN_DS_PRESTARTED_POOL';
 // JavaScript, run by Node as it is.
 const ENTRY = `
 import { workerData } from 'node:worker_threads';
-const { vitestEntry, envPort } = workerData;
+const { vitestEntry, envPort, preload } = workerData;
 await import(vitestEntry);
+// What every run imports first (kit-bundle.ts): imported now, it is ready when the run starts.
+if (preload) await import(preload).catch(() => {});
 envPort.on('message', (env) => {
   for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
   for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
@@ -53,7 +55,7 @@ function startThread(options: PoolOptions): Thread {
     execArgv: options.execArgv,
     stdout: true,
     stderr: true,
-    workerData: { vitestEntry: pathToFileURL(join(options.distPath, 'workers', 'threads.js')).href, envPort: port2 },
+    workerData: { vitestEntry: pathToFileURL(join(options.distPath, 'workers', 'threads.js')).href, envPort: port2, preload: preload && pathToFileURL(preload).href },
     transferList: [port2],
   });
   const exited = new Promise<void>((resolve) => {
@@ -73,6 +75,12 @@ function reply(port: MessagePort): Promise<true> {
 }
 
 let spare: Thread | undefined;
+let preload: string | undefined;
+
+/** A module every run of this process imports (the kit bundle's preload.mjs): new threads import it ahead. */
+export function preloadInThreads(file: string): void {
+  preload = file;
+}
 
 function takeSpare(options: PoolOptions): Thread | undefined {
   const thread = spare;
