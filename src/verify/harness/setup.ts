@@ -2,7 +2,7 @@
 // whatever the previous test (or the learner's code) left behind, and a test fails when the
 // learner's code ended the process, left a timer running behind it (real or virtual), or, in a
 // simulated exercise, used the real clock, timers or dice instead of its node's context.
-import { writeFileSync } from 'node:fs';
+import { ftruncateSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { RunnerTestSuite } from 'vitest';
@@ -118,9 +118,14 @@ trapAmbientGlobals();
 // Names the check under way, so that a run cut short by the timeout can say where it was. Written
 // here, in the worker and synchronously, because reporter events are batched and a worker stuck in
 // an infinite loop never sends them.
+// One descriptor for the run's checks (opening and closing the file for each cost more than a
+// small suite's checks): each name overwrites the last, whole.
 const report = process.env[ENV.report];
+const running = report ? openSync(runningFile(report), 'w') : undefined;
 beforeEach(() => {
-  if (report) writeFileSync(runningFile(report), (expect.getState().currentTestName ?? '').split(' > ').join(' › '));
+  if (running === undefined) return;
+  ftruncateSync(running);
+  writeSync(running, (expect.getState().currentTestName ?? '').split(' > ').join(' › '), 0);
 });
 
 // The run's progress for the CLI's bar (progress-writer.ts): this file's checks, each one's end.

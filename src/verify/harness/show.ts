@@ -11,7 +11,7 @@ export function show(value: unknown, depth = 0): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return `'${value}'`;
   // Rounded so that floating-point noise does not hide the number that matters.
-  if (typeof value === 'number') return Number.isFinite(value) ? String(Number(value.toFixed(6))) : String(value);
+  if (typeof value === 'number') return Number.isInteger(value) || !Number.isFinite(value) ? String(value) : String(Number(value.toFixed(6)));
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   if (typeof value !== 'object') return String(value);
