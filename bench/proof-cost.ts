@@ -20,6 +20,8 @@ function cpuMs(): number {
 }
 
 const catalog = loadCatalog();
+const eachRun = process.env.PROOF_COST_RUNS === '1';
+const subjectOf = (r: SuiteRequest) => (r.demo ? 'demo ' : '') + r.subjectFile.split('/').slice(-2).join('/');
 const s = (ms: number) => (ms / 1000).toFixed(1);
 console.log(`${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)} at the start`);
 console.log('\n| exercise | runs | proof CPU | of which warm runs (child) | collect / tests (wall) | findings | wall |\n|---|---|---|---|---|---|---|');
@@ -36,6 +38,11 @@ for (const id of process.argv.slice(2)) {
     const outcome = await warm.run(r);
     runs++;
     const p = warm.lastTimings?.phases;
+    if (eachRun) {
+      const checks = outcome.report?.tests.length ?? 0;
+      const ran = outcome.report?.tests.filter((t) => t.state !== 'skipped').length ?? 0;
+      console.log(`  ${subjectOf(r)} seed ${r.seed}${r.stopWhen ? ' (targeted)' : ''}: ${ran}/${checks} checks, child CPU ${p?.cpuMs.toFixed(0)} ms, tests ${p?.testsMs.toFixed(0)} ms`);
+    }
     if (p) {
       childCpu += p.cpuMs;
       collect += p.collectMs;

@@ -7,14 +7,21 @@
  * typecheck rule of every exercise by test/typecheck.test.ts (one program for all of them).
  *
  * Each exercise is proven through one warm runner (one vitest start-up for all its runs, the demo's
- * included; warm verdicts equal cold ones, test/warm-verifier.test.ts), two exercises at a time.
+ * included; warm verdicts equal cold ones, test/warm-verifier.test.ts), two exercises at a time,
+ * the costliest first.
  */
 import { describe, test } from 'vitest';
 import { loadCatalog } from '../src/catalog/catalog.ts';
 import { formatFindings, runFindings } from '../src/dev/rules.ts';
 import { DEFAULT_PROOF } from '../src/dev/prove.ts';
+import { costliestFirst, expectedCost } from '../src/dev/check.ts';
 
 const catalog = loadCatalog();
+/**
+ * The costliest proofs start first, as `npm run check` starts them: the last ones to run, when
+ * the other files are done and a core may be left idle, are short.
+ */
+const exercises = costliestFirst(catalog.exercises, (e) => expectedCost(e, DEFAULT_PROOF)).map((i) => catalog.exercises[i]!);
 /** Exercises proven at once: each holds a vitest child busy; more only queue on a 2-core machine. */
 const PROOFS_AT_ONCE = 2;
 /** A proof is some 30 runs; waiting for a free slot counts too (the last exercise waits for nearly all the others). */
@@ -38,7 +45,7 @@ function slots(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 const proofSlot = slots(PROOFS_AT_ONCE);
 
-describe.concurrent.each(catalog.exercises.map((e) => [e.id, e] as const))('%s', (_id, exercise) => {
+describe.concurrent.each(exercises.map((e) => [e.id, e] as const))('%s', (_id, exercise) => {
   test(
     'is proven: the reference passes on 3 seeds, the starter fails, every mutant fails on 2 seeds naming its mistake, the demo draws',
     async ({ expect }) => {

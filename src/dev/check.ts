@@ -3,7 +3,10 @@
  * then one type-check of them all, then the runs: each exercise's proof through a warm runner of
  * its own, a few exercises side by side (`jobs`, by default as many as the machine's two cores).
  */
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { Exercise } from '../catalog/catalog.ts';
 import { exercisesDir as defaultExercisesDir } from '../package-paths.ts';
 import { DEFAULT_PROOF, type ProofOptions } from './prove.ts';
 import { fileFindings, runFindings, type Finding } from './rules.ts';
@@ -38,6 +41,28 @@ export function proofOptions(seeds: number | undefined): ProofOptions {
   return { referenceSeeds: all, mutantSeeds: all };
 }
 
+/**
+ * A rough figure of what an exercise's proof costs, to start the costliest first (so that the last
+ * proof running alone on a busy machine is a short one): its runs (the reference's seeds, the
+ * starter, each mutant's seeds, the demo's two), each weighed by the size of its hidden suite (a
+ * larger suite loads and runs longer). Measured proof CPU (bench/proof-cost.ts) follows it roughly.
+ */
+export function expectedCost(exercise: Pick<Exercise, 'dir' | 'demoPath'>, options: ProofOptions = DEFAULT_PROOF): number {
+  const mutants = existsSync(join(exercise.dir, 'mutants')) ? readdirSync(join(exercise.dir, 'mutants')).filter((f) => f.endsWith('.patch') || f.endsWith('.ts')).length : 0;
+  const runs = options.referenceSeeds.length + 1 + mutants * options.mutantSeeds.length + (exercise.demoPath ? 2 : 0);
+  const tests = join(exercise.dir, 'tests');
+  const bytes = existsSync(tests)
+    ? readdirSync(tests, { recursive: true, encoding: 'utf8' }).reduce((sum, f) => sum + (f.endsWith('.ts') ? statSync(join(tests, f)).size : 0), 0)
+    : 0;
+  return runs * (1 + bytes / 30_000);
+}
+
+/** The indexes of `items`, costliest first (ties in their order). */
+export function costliestFirst<T>(items: readonly T[], cost: (item: T) => number): number[] {
+  const costs = items.map(cost);
+  return items.map((_, i) => i).sort((a, b) => costs[b]! - costs[a]! || a - b);
+}
+
 /** Runs `jobs` at most `limit` at a time, results in order. */
 export async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
   const results: T[] = new Array(jobs.length);
@@ -63,20 +88,23 @@ export async function checkExercises(names: readonly string[], options: CheckOpt
   const staticMs = (performance.now() - start) / Math.max(1, names.length);
   const proof = proofOptions(options.seeds);
   const jobs = options.jobs ?? Math.max(1, Math.min(2, availableParallelism()));
-  return pool(
-    loaded.map(({ name, exercise, findings }) => async (): Promise<ExerciseReport> => {
-      const began = performance.now();
-      const all = [...findings, ...(types.get(name) ?? [])];
-      let ran = 'files';
-      if (exercise && options.runs !== false) {
-        const runs = await runFindings(exercise, proof);
-        all.push(...runs.findings);
-        ran = runs.ran;
-      }
-      const report = { id: name, findings: all, ran, ms: staticMs + performance.now() - began };
-      options.onReport?.(report);
-      return report;
-    }),
-    jobs,
-  );
+  const proveOne = loaded.map(({ name, exercise, findings }) => async (): Promise<ExerciseReport> => {
+    const began = performance.now();
+    const all = [...findings, ...(types.get(name) ?? [])];
+    let ran = 'files';
+    if (exercise && options.runs !== false) {
+      const runs = await runFindings(exercise, proof);
+      all.push(...runs.findings);
+      ran = runs.ran;
+    }
+    const report = { id: name, findings: all, ran, ms: staticMs + performance.now() - began };
+    options.onReport?.(report);
+    return report;
+  });
+  // The costliest proofs first (as test/exercises.test.ts orders them), the reports in the order asked.
+  const order = options.runs === false ? loaded.map((_, i) => i) : costliestFirst(loaded, (l) => (l.exercise ? expectedCost(l.exercise, proof) : 0));
+  const reports = await pool(order.map((i) => proveOne[i]!), jobs);
+  const inOrder: ExerciseReport[] = new Array(reports.length);
+  order.forEach((i, k) => (inOrder[i] = reports[k]!));
+  return inOrder;
 }

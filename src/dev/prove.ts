@@ -3,11 +3,13 @@
  * on several seeds, all through one warm runner (one vitest start-up for the whole exercise; the
  * warm verdicts equal cold ones, test/warm-verifier.test.ts). Judging what came out is rules.ts's job.
  */
+import { join } from 'node:path';
 import type { Exercise } from '../catalog/catalog.ts';
 import type { Verdict } from '../verify/verdict.ts';
 import { verify, type SuiteRunner } from '../verify/verify.ts';
 import { WarmSuiteRunner } from '../verify/warm/warm-runner.ts';
 import { isBroken, loadMutants, type BrokenMutant, type Mutant } from './mutants.ts';
+import { isCheckTitled, suiteChecksMentioning } from './suite-source.ts';
 
 /**
  * A tight learner timeout reports a runaway loop soon; here, on a machine busy with other proofs,
@@ -67,12 +69,29 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
     options.onVerdict?.(subject, seed, verdict);
     return verdict;
   };
+  /**
+   * The starter fails once a check fails after its file loaded: its first checks run alone, and
+   * the whole suite only when none of them fails (as with mutants, a check stands alone).
+   */
+  const judgeStarter = async (firstChecks: readonly string[]): Promise<Verdict> => {
+    const seed = options.referenceSeeds[0] ?? 1;
+    if (firstChecks.length > 0) {
+      const only = ['TODO', ...firstChecks].join('\n');
+      const verdict = await verify({ exercise, file: exercise.starterPath, shownFile: 'starter', seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS, stopWhen: only }, runner);
+      const failedOne = verdict.checks.some((c) => firstChecks.includes(c.name) && !c.passed && c.message !== SKIPPED);
+      if (failedOne && verdict.checks[0]?.passed === true) {
+        options.onVerdict?.('starter', seed, verdict);
+        return verdict;
+      }
+    }
+    return judge('starter', exercise.starterPath, seed);
+  };
   try {
     const reference: Verdict[] = [];
     for (const seed of options.referenceSeeds) reference.push(await judge('reference', exercise.solutionPath, seed));
-    const starter = await judge('starter', exercise.starterPath, options.referenceSeeds[0] ?? 1);
-    /** The suite's checks, as the reference's first run names them. */
-    const checkNames = (reference[0] ?? starter).checks.map((c) => c.name);
+    /** The suite's checks, as the reference's first run names them (after the verdict's own "loads"). */
+    const checkNames = reference[0]?.checks.map((c) => c.name) ?? [];
+    const starter = await judgeStarter(checkNames.slice(1, 3));
     const mutants: Proof['mutants'] = [];
     for (const mutant of loadMutants(exercise)) {
       if (isBroken(mutant)) {
@@ -83,13 +102,14 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
       const verdicts: Verdict[] = [];
       for (const seed of options.mutantSeeds) {
         // Only the checks that should catch the mistake run, the others skipped (they are most of a
-        // run): on the first seed, the checks whose names contain its `expect` text, on the next
+        // run): on the first seed, the checks whose names contain its `expect` text, else those
+        // whose source does (the text is in their failure message: suite-source.ts); on the next
         // ones the check that named it on the first; with the first check (the file loads). Should
         // none of them name the mistake, the whole suite runs. This takes a hidden suite's checks to
         // stand alone (each builds what it needs, as `vitest -t` expects): a check that failed only
         // because one before it was skipped would pass for the mistake's name.
         const named = verdicts.length > 0 ? namingCheck(verdicts[0]!, mutant.expect) : undefined;
-        const targets = named ? [named.name] : checkNames.filter((n) => n.toLowerCase().includes(mutant.expect.toLowerCase()));
+        const targets = named ? [named.name] : targetChecks(exercise, checkNames, mutant.expect);
         if (targets.length > 0) {
           const only = [mutant.expect, ...new Set([...checkNames.slice(0, 1), ...targets])].join('\n');
           const verdict = await verify({ exercise, file: mutant.file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS, stopWhen: only }, runner);
@@ -108,6 +128,14 @@ export async function proveExercise(exercise: Exercise, options: ProofOptions = 
   } finally {
     own?.close();
   }
+}
+
+/** The checks a mistake's `expect` text points to: those named with it, else those whose source has it. */
+function targetChecks(exercise: Exercise, checkNames: readonly string[], expect: string): string[] {
+  const byName = checkNames.filter((n) => n.toLowerCase().includes(expect.toLowerCase()));
+  if (byName.length > 0) return byName;
+  const titles = suiteChecksMentioning(join(exercise.dir, 'tests'), expect);
+  return checkNames.filter((n) => titles.some((t) => isCheckTitled(n, t)));
 }
 
 /** Whether a failing check of the verdict mentions the text (case-insensitive), as a mutant's `expect` must. */
