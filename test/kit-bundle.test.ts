@@ -4,7 +4,7 @@
  * (Hidden runs through it, their verdicts equal to the sources': every exercise's proof and
  * test/warm-verifier.test.ts.)
  */
-import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -58,7 +58,11 @@ describe('the kit bundle', () => {
     expect(bundled((await kitBundle(root))!, root, 'src/sim/index.ts')).toBe(sim);
     expect(statSync(current).mtimeMs).toBe(before);
 
-    // A changed source (a newer mtime): a new build in a folder of its own; the old one stays whole.
+    // A changed source (a newer mtime): a new build in a folder of its own; the last one stays
+    // whole (a run may be importing it), builds replaced more than an hour ago are removed.
+    const ancient = join(root, 'node_modules/.cache/learn-ds-kit/0123456789abcdef');
+    mkdirSync(ancient);
+    utimesSync(ancient, new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
     write(root, 'src/verify/harness/shared.ts', 'export const shared = { built: 2 };\n');
     utimesSync(join(root, 'src/verify/harness/shared.ts'), new Date(), new Date(Date.now() + 5_000));
     const rebuilt = (await kitBundle(root))!;
@@ -66,6 +70,7 @@ describe('the kit bundle', () => {
     expect(newHarness).not.toBe(harness);
     expect(((await load(newHarness)).shared as { built: number }).built).toBe(2);
     expect(((await load(harness)).shared as { built: number }).built).toBe(1);
+    expect(existsSync(ancient)).toBe(false);
   });
 
   test('without a writable cache, or with LEARN_DS_NO_BUNDLE=1, there is none: hidden runs use the sources', async () => {

@@ -9,7 +9,7 @@
  * LEARN_DS_NO_BUNDLE=1), hidden runs use the sources, as before.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Plugin } from 'vite';
 import { packageRoot } from '../package-paths.ts';
@@ -93,6 +93,7 @@ async function build(root: string): Promise<Current> {
       rmSync(temp, { recursive: true, force: true }); // another process put the same build there first
     }
   }
+  removeOldBuilds(root, dir);
   const inputs: Record<string, number> = {};
   for (const file of Object.keys(result.metafile.inputs)) inputs[file] = statSync(join(root, file)).mtimeMs;
   const current: Current = { dir, inputs };
@@ -100,6 +101,19 @@ async function build(root: string): Promise<Current> {
   writeFileSync(temp, JSON.stringify(current));
   renameSync(temp, join(cacheDir(root), 'current.json'));
   return current;
+}
+
+/** Builds replaced more than an hour ago (a run still importing one has long finished). */
+function removeOldBuilds(root: string, keep: string): void {
+  const hourAgo = Date.now() - 3_600_000;
+  for (const name of readdirSync(cacheDir(root))) {
+    const path = join(cacheDir(root), name);
+    try {
+      if (name !== keep && name !== 'current.json' && statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
 }
 
 /** The bundle, built first if a source changed; undefined when it cannot be (the sources are used). */

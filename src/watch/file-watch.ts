@@ -20,6 +20,7 @@ export interface FileWatchOptions {
   /**
    * Quiet time after the last event before reporting (ms). An editor's save, even by rename, is
    * a burst of events well under a millisecond apart; every ms here is added to save-to-verdict.
+   * A burst cut in two costs only a wasted run: a later save outdates the verdict of an earlier one.
    */
   quietMs?: number;
   /** How often the safety-net poll stats the file (ms). */
@@ -53,7 +54,7 @@ function inode(path: string): number | undefined {
 
 /** Calls `onSettled(exists)` after each save, deletion or re-creation of `file`, once quiet. */
 export function watchFile(file: string, onSettled: (exists: boolean) => void, options: FileWatchOptions = {}): FileWatch {
-  const { quietMs = 15, pollMs = 1000, scheduler = realScheduler } = options;
+  const { quietMs = 5, pollMs = 1000, scheduler = realScheduler } = options;
   const dir = dirname(file);
   const name = basename(file);
   let last = signature(file);
