@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CHECKED_SOURCES, sourceStamps, sourcesDigest, stampsHold } from './lib/sources.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -21,18 +22,33 @@ const meta = join(cacheDir, 'inputs.json');
 const installLock = join(root, 'node_modules', '.package-lock.json');
 const EXTERNAL = ['esbuild', 'vitest', 'vite', 'typescript', 'tsx', 'sql.js', 'fast-check', 'playwright-core'];
 
-/** The bundle is fresh when every source file it was built from is unchanged. */
-function isFresh() {
+/** What the last build recorded: the bundle's inputs (by modification time) and the sources' stamps (lib/sources.js). */
+function readMeta() {
   try {
-    const inputs = JSON.parse(readFileSync(meta, 'utf8'));
-    // The launcher is always among them: its build options shape the bundle.
-    return existsSync(bundle) && relative(root, launcher) in inputs && Object.entries(inputs).every(([file, mtime]) => statSync(join(root, file)).mtimeMs === mtime);
+    const recorded = JSON.parse(readFileSync(meta, 'utf8'));
+    return recorded && typeof recorded.bundle === 'object' && typeof recorded.sources === 'object' ? recorded : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The bundle is fresh when every source file it was built from is unchanged: those under src/ by
+ * their stamps, which the sources' check has just found unchanged, the others (npm's lock file, the
+ * launcher, which is always among them: its build options shape the bundle) here.
+ */
+function isFresh(recorded, sourcesHold) {
+  if (!recorded || !sourcesHold || !existsSync(bundle) || !(relative(root, launcher) in recorded.bundle)) return false;
+  try {
+    return Object.entries(recorded.bundle).every(([file, mtime]) => file in recorded.sources || statSync(join(root, file)).mtimeMs === mtime);
   } catch {
     return false;
   }
 }
 
+/** Builds the bundle; returns the sources' stamps it was built from (taken before: a change during the build is seen next time). */
 async function build() {
+  const sources = sourceStamps(root);
   const { build } = await import('esbuild');
   mkdirSync(cacheDir, { recursive: true });
   const result = await build({
@@ -68,7 +84,8 @@ async function build() {
   }
   if (existsSync(installLock)) inputs[relative(root, installLock)] = statSync(installLock).mtimeMs;
   inputs[relative(root, launcher)] = statSync(launcher).mtimeMs;
-  writeAtomically(meta, JSON.stringify(inputs));
+  writeAtomically(meta, JSON.stringify({ bundle: inputs, sources }));
+  return sources;
 }
 
 function writeAtomically(file, contents) {
@@ -80,7 +97,18 @@ function writeAtomically(file, contents) {
 async function load() {
   if (process.env.LEARN_DS_NO_BUNDLE !== '1') {
     try {
-      if (!isFresh()) await build();
+      const recorded = readMeta();
+      const sourcesHold = recorded !== undefined && stampsHold(root, recorded.sources);
+      let sources = sourcesHold ? recorded.sources : undefined;
+      if (!isFresh(recorded, sourcesHold)) sources = await build();
+      else if (!sources) {
+        // A file under src/ that the bundle does not contain changed (the hidden runs' code): no
+        // build, new stamps.
+        sources = sourceStamps(root);
+        writeAtomically(meta, JSON.stringify({ ...recorded, sources }));
+      }
+      // What was just checked stands for this process's code: its daemon fingerprint needs no walk of src/.
+      globalThis[CHECKED_SOURCES] = { digest: sourcesDigest(sources), at: Date.now() };
       return await import(pathToFileURL(bundle).href);
     } catch {
       // read-only install or a build problem: run the sources directly

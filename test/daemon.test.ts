@@ -5,13 +5,15 @@
  * (Its verdicts equal cold ones: test/warm-verifier.test.ts.) Each test has a daemon of its own,
  * its socket in a folder of the test's (XDG_RUNTIME_DIR).
  */
-import { copyFileSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
+import { sourceStamps, sourcesDigest, stampsHold } from '../bin/lib/sources.js';
 import { loadCatalog } from '../src/catalog/catalog.ts';
-import { exerciseFingerprint, learnDsFingerprint } from '../src/verify/daemon/fingerprint.ts';
+import { exerciseFingerprint, learnDsFingerprint, learnDsSources } from '../src/verify/daemon/fingerprint.ts';
 import { daemonEnabled } from '../src/verify/daemon/protocol.ts';
-import { learnDs, tempDir } from './support/cli.ts';
+import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 
 const exercise = loadCatalog().byId.get('retry-backoff')!;
 
@@ -133,6 +135,63 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     await expect.poll(() => processesOf(runtimeDir), { timeout: 15_000, interval: 250 }).toEqual([]);
   }, 60_000);
 
+  test('the daemon makes the preflight: a syntax error is answered as a cold verify answers it (file:line:col, exit 1)', async () => {
+    const { runtimeDir, base, stop } = setUp({ LEARN_DS_DEBUG: '1' });
+    const broken = join(tempDir(), 'broken.ts');
+    copyFileSync(join(repoRoot, 'test', 'fixtures', 'bad-input', 'syntax-error.ts'), broken);
+    const verifyBroken = (extra: string[]) => learnDs(tempDir(), ['verify', exercise.id, '--file', broken, '--seed', '1', ...extra], base);
+    const cold = await verifyBroken(['--no-daemon']);
+    // Twice through the daemon: once started for it, once warm.
+    for (const started of [true, false]) {
+      const warm = await verifyBroken([]);
+      expect(warm.stderr).toContain(`the verifier daemon served this run${started ? ' (started for it)' : ''}`);
+      expect(warm.exitCode).toBe(1);
+      expect(warm.stdout).toMatch(/broken\.ts:2:\d+: syntax error/);
+      expect(warm.stdout).toBe(cold.stdout);
+    }
+    expect(cold.exitCode).toBe(1);
+    await stop();
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+  }, 120_000);
+
+  test('a change to any file under src/ replaces it, one the command never loads included, and a new file too', async () => {
+    // A copy of learn-ds (its dependencies linked), so that its sources can change without
+    // touching this one's: the launcher checks the sources' stamps, the daemon's fingerprint is theirs.
+    const root = join(tempDir('learn-ds-copy-'), 'learn-ds');
+    for (const part of ['src', 'bin', 'exercises', 'solutions', 'package.json', 'package-lock.json']) cpSync(join(repoRoot, part), join(root, part), { recursive: true });
+    mkdirSync(join(root, 'node_modules'));
+    for (const entry of readdirSync(join(repoRoot, 'node_modules')).filter((e) => e !== '.cache')) {
+      symlinkSync(join(repoRoot, 'node_modules', entry), join(root, 'node_modules', entry));
+    }
+    const runtimeDir = tempDir('learn-ds-daemon-');
+    const env = { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds', LEARN_DS_DAEMON: '1', XDG_RUNTIME_DIR: runtimeDir, LEARN_DS_DAEMON_IDLE_SECONDS: '60' };
+    const file = join(tempDir(), 'mine.ts');
+    copyFileSync(exercise.solutionPath, file);
+    const copied = (args: string[]) => execa(process.execPath, [join(root, 'bin', 'learn-ds.js'), ...args], { cwd: tempDir(), env, reject: false, stdin: 'ignore' });
+    const verifyOnce = async () => {
+      const result = await copied(['verify', exercise.id, '--file', file, '--seed', '1']);
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      return daemons(runtimeDir);
+    };
+    const first = await verifyOnce();
+    expect(first).toHaveLength(1);
+    expect(await verifyOnce()).toEqual(first);
+    // The hidden runs' harness: in no bundle of the CLI, loaded only by the daemon's vitest child.
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(root, 'src', 'verify', 'harness', 'index.ts'), later, later);
+    const second = await verifyOnce();
+    expect(second).toHaveLength(1);
+    expect(second).not.toEqual(first);
+    // A new file (nothing imports it yet) under a folder of src/.
+    writeFileSync(join(root, 'src', 'verify', 'harness', 'new-helper.ts'), 'export const helper = 1;\n');
+    const third = await verifyOnce();
+    expect(third).toHaveLength(1);
+    expect(third).not.toEqual(second);
+    await copied(['stop']);
+    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+    rmSync(root, { recursive: true, force: true });
+  }, 240_000);
+
   test('--no-daemon and LEARN_DS_DAEMON=0 verify without one', async () => {
     const { runtimeDir, verifyOnce } = setUp();
     expect((await verifyOnce({}, ['--no-daemon'])).exitCode).toBe(0);
@@ -157,6 +216,37 @@ describe('when the daemon is used, and what replaces it', () => {
     writeFileSync(join(dir, 'a.test.ts'), 'two');
     utimesSync(join(dir, 'a.test.ts'), new Date(), new Date(Date.now() + 5_000));
     expect(exerciseFingerprint(dir)).not.toBe(before);
+  });
+
+  test("learn-ds's sources: any change under src/ (a file changed, added, removed, a folder added) changes their digest and fails the launcher's check", () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'src', 'verify', 'harness'), { recursive: true });
+    writeFileSync(join(root, 'src', 'verify', 'harness', 'index.ts'), 'one');
+    writeFileSync(join(root, 'package.json'), '{}');
+    const later = (path: string, seconds: number) => utimesSync(path, new Date(), new Date(Date.now() + seconds * 1_000));
+    const seen = new Set<string>();
+    let stamps = sourceStamps(root);
+    const changed = (change: () => void) => {
+      change();
+      expect(stampsHold(root, stamps)).toBe(false);
+      stamps = sourceStamps(root);
+      expect(stampsHold(root, stamps)).toBe(true);
+      const digest = sourcesDigest(stamps);
+      expect(seen.has(digest)).toBe(false);
+      seen.add(digest);
+    };
+    seen.add(sourcesDigest(stamps));
+    expect(sourcesDigest(sourceStamps(root))).toBe(sourcesDigest(stamps));
+    changed(() => {
+      writeFileSync(join(root, 'src', 'verify', 'harness', 'index.ts'), 'two');
+      later(join(root, 'src', 'verify', 'harness', 'index.ts'), 5);
+    });
+    changed(() => writeFileSync(join(root, 'src', 'verify', 'harness', 'added.ts'), 'three'));
+    changed(() => rmSync(join(root, 'src', 'verify', 'harness', 'added.ts')));
+    changed(() => mkdirSync(join(root, 'src', 'verify', 'empty')));
+    changed(() => later(join(root, 'package.json'), 10));
+    // This learn-ds's: the digest its launcher would check, walked here (no launcher started this process).
+    expect(learnDsSources()).toBe(sourcesDigest(sourceStamps(repoRoot)));
   });
 
   test('learn-ds\'s fingerprint changes with the environment a hidden run reads, not with others', () => {

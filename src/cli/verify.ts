@@ -9,7 +9,7 @@ import { refusedSubject } from '../verify/own-files.ts';
 import { startTypeCheck } from '../verify/typecheck.ts';
 import { spinner, type Spinner } from './spinner.ts';
 import { longVerifyNotice } from '../report/progress-bar.ts';
-import type { SuiteRunner } from '../verify/verify.ts';
+import type { PreflightingRunner } from '../verify/verify.ts';
 import { FAULTS_ENV, decodePlan } from '../sim/schedule.ts';
 import { replayNotice, watchReplay } from './replay-notice.ts';
 import { ENV } from '../verify/protocol.ts';
@@ -45,23 +45,26 @@ function parseSeed(value: string): number {
 }
 
 /**
- * Through the warm verifier daemon unless it is turned off (--no-daemon, LEARN_DS_DAEMON=0, CI).
- * On a terminal, one status line: a spinner while vitest starts (the first run after a pause), then
- * a progress bar once a run has gone on for a second (at once for an exercise announced as long).
+ * Through the warm verifier daemon unless it is turned off (--no-daemon, LEARN_DS_DAEMON=0, CI);
+ * the daemon makes the preflight too. On a terminal, one status line: a spinner while vitest starts
+ * (the first run after a pause), then a progress bar once a run has gone on for a second (at once
+ * for an exercise announced as long). `onSent`: the run is on its way (or is made here).
  */
-async function suiteRunner(options: VerifyOptions, long: boolean): Promise<{ run: SuiteRunner | undefined; wait: Spinner | undefined }> {
+async function suiteRunner(options: VerifyOptions, long: boolean, onSent: () => void): Promise<{ run: PreflightingRunner | undefined; wait: Spinner | undefined }> {
   const [{ daemonEnabled }] = await Promise.all([import('../verify/daemon/protocol.ts')]);
   const wait = options.json ? undefined : spinner({ barAfterMs: long ? 0 : 1_000 });
   if (options.daemon === false || !daemonEnabled()) {
     wait?.show('Running the hidden tests…', 400);
+    onSent();
     return { run: undefined, wait };
   }
-  const { daemonRunner } = await import('../verify/daemon/client.ts');
-  const run = daemonRunner({
+  const { daemonVerifier } = await import('../verify/daemon/client.ts');
+  const run = daemonVerifier({
     onWait: (state) =>
       state === 'warm'
         ? wait?.show('Running the hidden tests…', 400)
         : wait?.show(`Starting the verifier (${state === 'starting' ? 'once after a pause' : 'once per exercise'}; later runs are faster)…`),
+    onSent,
   });
   return { run, wait };
 }
@@ -82,9 +85,6 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   if (options.faults !== undefined && options.seed === undefined) {
     throw usageError(`--faults replays the shrunk run of a failing check: give the --seed it printed too, e.g. ${CMD} verify ${exercise.id} --seed 1234 --faults ${options.faults}`);
   }
-  // Beside the hidden tests, never before them: its report comes after the verdict.
-  // Warm in the verifier daemon when one is up (not with --no-daemon, LEARN_DS_DAEMON=0, CI).
-  const typeCheck = startTypeCheck(file, shown(file), undefined, options.daemon !== false);
   // Where the hidden run saves its failing simulated run (learn-ds explain): the environment reaches every runner.
   if (ws) process.env[ENV.failures] = failuresDir(dirname(ws.progressFile));
   else delete process.env[ENV.failures];
@@ -96,14 +96,15 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const replayed = options.faults === undefined ? undefined : watchReplay();
   // An exercise whose checks take long says so before they start (its manifest's longVerify).
   if (exercise.longVerify && !options.json) print(style.dim(longVerifyNotice(exercise.id, exercise.longVerify)));
-  // The renderer is imported when used: it brings wrap-ansi and string-width (an Intl.Segmenter made
-  // as it loads), which every other command (list, hint) paid for at start-up when imported here.
-  const [{ verify }, runner, { renderTypeProblems, renderVerdict, verdictJson }] = await Promise.all([
+  // The run's request goes first; what only the report needs (the type check, the renderer, which
+  // brings wrap-ansi and string-width) is started once it is on its way, while the daemon runs it.
+  let sent!: () => void;
+  const requestSent = new Promise<void>((resolve) => (sent = resolve));
+  const [{ verify }, runner] = await Promise.all([
     import('../verify/verify.ts'),
-    suiteRunner(options.faults === undefined ? options : { ...options, daemon: false }, exercise.longVerify !== undefined),
-    import('../report/verdict.ts'),
+    suiteRunner(options.faults === undefined ? options : { ...options, daemon: false }, exercise.longVerify !== undefined, () => sent()),
   ]);
-  const verdict = await verify(
+  const judged = verify(
     {
       exercise,
       file,
@@ -114,6 +115,13 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
     },
     runner.run,
   ).finally(() => runner.wait?.stop());
+  const early = await Promise.race([requestSent.then(() => undefined), judged.catch(() => undefined)]);
+  // Beside the hidden tests, never before them: its report comes after the verdict.
+  // Warm in the verifier daemon when one is up (not with --no-daemon, LEARN_DS_DAEMON=0, CI).
+  const typeCheck = early?.interrupted ? Promise.resolve(undefined) : startTypeCheck(file, shown(file), undefined, options.daemon !== false);
+  const renderer = import('../report/verdict.ts');
+  const verdict = await judged;
+  const { renderTypeProblems, renderVerdict, verdictJson } = await renderer;
   // Which check replayed the plan, if any: a code that named none, or a shrunk run that passes now, is told.
   const notice = replayed && replayNotice(replayed.read(), options.faults!, exercise.id, verdict.seed, CMD, verdict.checks.length > 1 || verdict.checks.some((c) => c.passed));
   if (verdict.interrupted) {

@@ -4,7 +4,7 @@
  * syntax error (with file:line:col).
  */
 import { readFile, stat } from 'node:fs/promises';
-import { transform, type Message } from 'esbuild';
+import type { Message } from 'esbuild';
 
 export type PreflightProblem =
   | { kind: 'missing'; message: string }
@@ -49,6 +49,8 @@ export async function checkSource(bytes: Uint8Array, shownAs: string, parse = tr
   const source = new TextDecoder('utf-8').decode(bytes);
   if (source.trim() === '') return { kind: 'empty', message: `${shownAs} is empty` };
   if (!parse) return null;
+  // Loaded when a file is parsed: a `verify` whose daemon parses the file never loads esbuild.
+  const { transform } = await import('esbuild');
   try {
     await transform(source, { loader: 'ts', sourcefile: shownAs, format: 'esm', logLevel: 'silent' });
     return null;

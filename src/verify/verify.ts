@@ -5,8 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Exercise } from '../catalog/catalog.ts';
-import { preflight } from './preflight.ts';
-import { runSuite, type SuiteOutcome, type SuiteRequest } from './run-suite.ts';
+import { preflight, type PreflightProblem } from './preflight.ts';
+import type { SuiteOutcome, SuiteRequest } from './run-suite.ts';
 import { judge, type Verdict } from './verdict.ts';
 
 export interface VerifyRequest {
@@ -44,15 +44,34 @@ export function timeoutMsOf(request: Pick<VerifyRequest, 'timeoutSeconds'>, exer
 /** Runs a hidden suite: cold (run-suite.ts, the default) or warm (warm/warm-runner.ts, for watch). */
 export type SuiteRunner = (request: SuiteRequest) => Promise<SuiteOutcome>;
 
-export async function verify(request: VerifyRequest, runner: SuiteRunner = runSuite): Promise<Verdict> {
+/**
+ * A runner that makes the preflight itself, before the run, with preflight.ts as verify would:
+ * the verifier daemon (daemon/client.ts), whose esbuild is warm. Its answer is the preflight's
+ * problem or the run's outcome.
+ */
+export interface PreflightingRunner {
+  checkAndRun(request: SuiteRequest, shownFile: string): Promise<{ preflight: PreflightProblem } | { outcome: SuiteOutcome }>;
+}
+
+/** The cold runner, loaded when used (execa and the rest): a run through the daemon never loads it. */
+async function coldRun(request: SuiteRequest): Promise<SuiteOutcome> {
+  const { runSuite } = await import('./run-suite.ts');
+  return runSuite(request);
+}
+
+export async function verify(request: VerifyRequest, runner: SuiteRunner | PreflightingRunner = coldRun): Promise<Verdict> {
   const { exercise, file, shownFile } = request;
   const seed = request.seed ?? freshSeed();
   const timeoutMs = timeoutMsOf(request, exercise);
   const base = { exercise: exercise.id, shownFile, subjectFile: file, exports: exercise.exports, seed, timeoutMs };
-  const problem = await preflight(file, shownFile);
-  if (problem) return judge({ ...base, preflight: problem });
   const stopWhen = request.stopWhen ? { stopWhen: request.stopWhen } : {};
   const onProgress = request.onProgress ? { onProgress: request.onProgress } : {};
-  const outcome = await runner({ exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, ...stopWhen, ...onProgress });
-  return judge({ ...base, preflight: null, outcome });
+  const suite: SuiteRequest = { exerciseDir: exercise.dir, subjectFile: file, exports: exercise.exports, seed, timeoutMs, ...stopWhen, ...onProgress };
+  if (typeof runner !== 'function') {
+    const answer = await runner.checkAndRun(suite, shownFile);
+    return 'preflight' in answer ? judge({ ...base, preflight: answer.preflight }) : judge({ ...base, preflight: null, outcome: answer.outcome });
+  }
+  const problem = await preflight(file, shownFile);
+  if (problem) return judge({ ...base, preflight: problem });
+  return judge({ ...base, preflight: null, outcome: await runner(suite) });
 }

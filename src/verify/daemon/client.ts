@@ -11,6 +11,8 @@ import { COMMAND_ENV, learnDsCommand } from '../../command.ts';
 import { packageRoot } from '../../package-paths.ts';
 import type { SuiteOutcome, SuiteRequest } from '../run-suite.ts';
 import type { TypeProblems } from '../typecheck.ts';
+import { preflight, type PreflightProblem } from '../preflight.ts';
+import type { PreflightingRunner } from '../verify.ts';
 import { backstopMs } from '../cpu-limit.ts';
 import { exerciseFingerprint, learnDsFingerprint } from './fingerprint.ts';
 import { daemonEnabled, lineReader, socketPath, type ClientMessage, type DaemonMessage } from './protocol.ts';
@@ -20,6 +22,8 @@ export type DaemonWait = 'starting' | 'cold' | 'warm';
 
 export interface DaemonRunnerOptions {
   onWait?: (state: DaemonWait) => void;
+  /** The request is on its way to a daemon: what only printing needs can be loaded meanwhile. */
+  onSent?: () => void;
   /** The run to make when the daemon cannot (default: a cold run-suite run). */
   fallback?: (request: SuiteRequest) => Promise<SuiteOutcome>;
 }
@@ -62,10 +66,15 @@ async function connectOrStart(path: string, onStart: () => void): Promise<Socket
   return undefined;
 }
 
-type Exchange = { kind: 'outcome'; outcome: SuiteOutcome } | { kind: 'stale' } | { kind: 'lost' } | { kind: 'interrupted' };
+type Exchange =
+  | { kind: 'outcome'; outcome: SuiteOutcome }
+  | { kind: 'preflight'; problem: PreflightProblem }
+  | { kind: 'stale' }
+  | { kind: 'lost' }
+  | { kind: 'interrupted' };
 
 /** One run over one connection: what the daemon answered, or why there is no answer. */
-function exchange(socket: Socket, message: ClientMessage, request: SuiteRequest, onAccepted: (warm: boolean) => void): Promise<Exchange> {
+function exchange(socket: Socket, message: ClientMessage, request: SuiteRequest, onAccepted: (warm: boolean) => void, onSent?: () => void): Promise<Exchange> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (result: Exchange) => {
@@ -94,11 +103,12 @@ function exchange(socket: Socket, message: ClientMessage, request: SuiteRequest,
         else if (m.type === 'progress') request.onProgress?.(m.progress);
         else if (m.type === 'stale') settle({ kind: 'stale' });
         else if (m.type === 'outcome') settle({ kind: 'outcome', outcome: m.outcome });
+        else if (m.type === 'preflight') settle({ kind: 'preflight', problem: m.problem });
       }),
     );
     socket.once('close', () => settle({ kind: 'lost' }));
     socket.once('error', () => settle({ kind: 'lost' }));
-    socket.write(`${JSON.stringify(message)}\n`);
+    socket.write(`${JSON.stringify(message)}\n`, onSent);
   });
 }
 
@@ -111,48 +121,86 @@ async function coldRun(request: SuiteRequest): Promise<SuiteOutcome> {
   return runSuite(request);
 }
 
+/** What the daemon answered (with `shownFile`, it made the preflight first), or undefined: not served. */
+type Served = { outcome: SuiteOutcome } | { preflight: PreflightProblem } | undefined;
+
+async function serveByDaemon(request: SuiteRequest, shownFile: string | undefined, options: DaemonRunnerOptions): Promise<Served> {
+  if (request.demo || process.platform === 'win32') return undefined;
+  let path: string;
+  try {
+    path = socketPath();
+  } catch {
+    return undefined;
+  }
+  const { signal: _signal, demo: _demo, onProgress: _onProgress, ...runRequest } = request;
+  const message: ClientMessage = {
+    type: 'run',
+    version: learnDsFingerprint(),
+    exercise: exerciseFingerprint(request.exerciseDir),
+    request: runRequest,
+    ...(shownFile === undefined ? {} : { shownFile }),
+  };
+  // A stale daemon steps aside and the next one is ours (unless learn-ds changes meanwhile, as in
+  // a tree being edited: then, after a few tries, a cold run).
+  let why = 'stale';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let started = false;
+    const socket = await connectOrStart(path, () => {
+      started = true;
+      options.onWait?.('starting');
+    });
+    if (!socket) {
+      why = 'no answer';
+      break;
+    }
+    const result = await exchange(
+      socket,
+      message,
+      request,
+      (warm) => {
+        if (!started) options.onWait?.(warm ? 'warm' : 'cold');
+      },
+      options.onSent,
+    );
+    if (result.kind === 'outcome' || result.kind === 'preflight') {
+      if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the verifier daemon served this run${started ? ' (started for it)' : ''}\n`);
+      return result.kind === 'outcome' ? { outcome: result.outcome } : { preflight: result.problem };
+    }
+    if (result.kind === 'interrupted') return { outcome: interrupted() };
+    if (result.kind === 'lost') {
+      why = 'lost';
+      break;
+    }
+    // stale: wait for the old daemon's socket to go before starting ours.
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the verifier daemon did not serve this run (${why}); running cold\n`);
+  return undefined;
+}
+
+/** A SuiteRunner through the daemon (the preflight is the caller's): cold when no daemon serves. */
 export function daemonRunner(options: DaemonRunnerOptions = {}): (request: SuiteRequest) => Promise<SuiteOutcome> {
   const fallback = options.fallback ?? coldRun;
   return async (request) => {
-    if (request.demo || process.platform === 'win32') return fallback(request);
-    let path: string;
-    try {
-      path = socketPath();
-    } catch {
-      return fallback(request);
-    }
-    const { signal: _signal, demo: _demo, onProgress: _onProgress, ...runRequest } = request;
-    const message: ClientMessage = { type: 'run', version: learnDsFingerprint(), exercise: exerciseFingerprint(request.exerciseDir), request: runRequest };
-    // A stale daemon steps aside and the next one is ours (unless learn-ds changes meanwhile, as in
-    // a tree being edited: then, after a few tries, a cold run).
-    let why = 'stale';
-    for (let attempt = 0; attempt < 3; attempt++) {
-      let started = false;
-      const socket = await connectOrStart(path, () => {
-        started = true;
-        options.onWait?.('starting');
-      });
-      if (!socket) {
-        why = 'no answer';
-        break;
-      }
-      const result = await exchange(socket, message, request, (warm) => {
-        if (!started) options.onWait?.(warm ? 'warm' : 'cold');
-      });
-      if (result.kind === 'outcome') {
-        if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the verifier daemon served this run${started ? ' (started for it)' : ''}\n`);
-        return result.outcome;
-      }
-      if (result.kind === 'interrupted') return interrupted();
-      if (result.kind === 'lost') {
-        why = 'lost';
-        break;
-      }
-      // stale: wait for the old daemon's socket to go before starting ours.
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the verifier daemon did not serve this run (${why}); running cold\n`);
-    return fallback(request);
+    const served = await serveByDaemon(request, undefined, options);
+    return served && 'outcome' in served ? served.outcome : fallback(request);
+  };
+}
+
+/**
+ * `verify`'s runner: the daemon makes the preflight too, with its warm esbuild, so that this
+ * process loads neither esbuild nor the cold runner. When no daemon serves, both are made here.
+ */
+export function daemonVerifier(options: DaemonRunnerOptions = {}): PreflightingRunner {
+  const fallback = options.fallback ?? coldRun;
+  return {
+    async checkAndRun(request, shownFile) {
+      const served = await serveByDaemon(request, shownFile, options);
+      if (served) return served;
+      options.onSent?.();
+      const problem = await preflight(request.subjectFile, shownFile);
+      return problem ? { preflight: problem } : { outcome: await fallback(request) };
+    },
   };
 }
 

@@ -2,16 +2,19 @@
  * What a warm verifier's verdicts depend on besides the learner's file, as short strings: when one
  * changes, the daemon (or its runner for one exercise) is replaced rather than reused, so that a
  * warm verdict is always the one a cold run would give now.
- * - learn-ds itself: its sources, package files and installed dependencies (the lock file), Node;
+ * - learn-ds itself: every file and folder under src/, the package files and installed
+ *   dependencies (the lock files), Node (bin/lib/sources.js: the launcher checks these stamps as
+ *   it starts, and its digest serves the command it starts; without the launcher, src/ is walked);
  * - the environment a hidden run reads (LEARN_DS_SCENARIOS, the command replay lines name, …);
  * - one exercise: every file of its folder (hidden tests, manifest, demo).
- * Built from file sizes and modification times: a few hundred stat calls, about a millisecond.
+ * Built from file sizes and modification times.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHECKED_SOURCES, sourceStamps, sourcesDigest, type CheckedSources } from '../../../bin/lib/sources.js';
 import { COMMAND_ENV, learnDsCommand } from '../../command.ts';
-import { packageRoot, srcDir } from '../../package-paths.ts';
+import { packageRoot } from '../../package-paths.ts';
 
 /** Variables that do not change what a hidden run does: leaving them out keeps the daemon. */
 const IRRELEVANT = new Set(['LEARN_DS_WORKSPACE', 'LEARN_DS_DAEMON', 'LEARN_DS_DAEMON_IDLE_SECONDS', 'LEARN_DS_DEBUG', 'LEARN_DS_NO_BUNDLE']);
@@ -53,12 +56,19 @@ export function relevantEnv(env: NodeJS.ProcessEnv = process.env): string[] {
     .map((k) => `${k}=${env[k]}`);
 }
 
+/** How long the launcher's check stands for the process it started: a command's span, not a long-lived menu's. */
+const CHECK_STANDS_MS = 10_000;
+
+/** The digest of learn-ds's sources: the launcher's, when it checked them a moment ago; walked otherwise. */
+export function learnDsSources(root: string = packageRoot): string {
+  const checked = (globalThis as { [CHECKED_SOURCES]?: CheckedSources })[CHECKED_SOURCES];
+  if (root === packageRoot && checked && Date.now() - checked.at < CHECK_STANDS_MS) return checked.digest;
+  return sourcesDigest(sourceStamps(root));
+}
+
 /** learn-ds's code, dependencies, Node and the relevant environment. */
 export function learnDsFingerprint(env: NodeJS.ProcessEnv = process.env): string {
-  const parts = [process.version, ...relevantEnv(env)];
-  walk(srcDir, parts);
-  for (const f of ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'bin/learn-ds.js']) parts.push(stamp(join(packageRoot, f)));
-  return digest(parts);
+  return digest([process.version, ...relevantEnv(env), learnDsSources()]);
 }
 
 /** Every file of one exercise's folder. */

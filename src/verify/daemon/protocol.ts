@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../package-paths.ts';
 import type { SuiteOutcome, SuiteRequest } from '../run-suite.ts';
+import type { PreflightProblem } from '../preflight.ts';
 import type { RunProgress } from '../progress.ts';
 import type { TypeProblems } from '../typecheck.ts';
 
@@ -50,8 +51,12 @@ export function socketPath(env: NodeJS.ProcessEnv = process.env): string {
 export type RunRequest = Omit<SuiteRequest, 'signal' | 'demo' | 'onProgress'>;
 
 export type ClientMessage =
-  /** Run one hidden suite; `version` and `exercise` are fingerprints (fingerprint.ts). */
-  | { type: 'run'; version: string; exercise: string; request: RunRequest }
+  /**
+   * Run one hidden suite; `version` and `exercise` are fingerprints (fingerprint.ts). With
+   * `shownFile`, the learner's file is first checked as verify's preflight would (preflight.ts,
+   * its messages naming the file so), and a problem is the answer instead of a run.
+   */
+  | { type: 'run'; version: string; exercise: string; request: RunRequest; shownFile?: string }
   /** Type-check the learner's file (absolute path) as typecheck.ts's cold check would, but warm. */
   | { type: 'typecheck'; version: string; file: string }
   /** Exit now (learn-ds stop). */
@@ -65,6 +70,8 @@ export type DaemonMessage =
   /** How far the run has got (progress.ts), each time it changes. */
   | { type: 'progress'; progress: RunProgress }
   | { type: 'outcome'; outcome: SuiteOutcome }
+  /** The preflight found a problem in the learner's file: no run. */
+  | { type: 'preflight'; problem: PreflightProblem }
   /** A typecheck's answer; null when the check could not run (the client then checks cold). */
   | { type: 'types'; types: TypeProblems | null }
   | { type: 'stopped'; pid: number };

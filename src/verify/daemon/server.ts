@@ -18,7 +18,8 @@ import { rmSync } from 'node:fs';
 import { WarmSuiteRunner } from '../warm/warm-runner.ts';
 import { learnDsFingerprint } from './fingerprint.ts';
 import { WarmTypeChecker } from './type-checker.ts';
-import { idleMs, lineReader, socketPath, type ClientMessage, type DaemonMessage } from './protocol.ts';
+import { preflight } from '../preflight.ts';
+import { idleMs, lineReader, socketPath, type ClientMessage, type DaemonMessage, type RunRequest } from './protocol.ts';
 
 /** At most this many exercises keep a vitest child (each holds ~150 MB). */
 const MAX_RUNNERS = 2;
@@ -146,45 +147,69 @@ export async function runDaemon(): Promise<void> {
             });
           return;
         }
-        const { request } = message;
-        const entry = entryFor(request.exerciseDir, message.exercise);
-        send({ type: 'accepted', warm: entry.warm.has(request.timeoutMs) && !entry.busy, pid: process.pid });
+        const { request, shownFile } = message;
+        // Counted from here: the daemon neither idles out nor retires under the preflight or the run.
         active++;
         touch();
-        entry.queue = entry.queue.then(async () => {
-          try {
-            if (socket.destroyed || stopping) return;
-            entry.busy = true;
-            // The client left (Ctrl-C): its run goes, and the child running it with the runner;
-            // the runs queued behind it get a fresh runner.
-            const runner = entry.runner;
-            let gone = false;
-            const onClose = () => {
-              gone = true;
-              runner.close();
-              if (entry.runner === runner) {
-                entry.runner = new WarmSuiteRunner();
-                entry.warm.clear();
-              }
-            };
-            socket.once('close', onClose);
-            const outcome = await runner.run({ ...request, onProgress: (progress) => send({ type: 'progress', progress }) });
-            socket.off('close', onClose);
-            if (!gone) {
-              if (!outcome.interrupted && !outcome.timedOut) entry.warm.add(request.timeoutMs);
-              else entry.warm.delete(request.timeoutMs);
-              send({ type: 'outcome', outcome });
+        const done = () => {
+          active--;
+          touch();
+        };
+        // The preflight first, as verify's own (preflight.ts) with this process's warm esbuild: a
+        // problem in the file is the answer, without a run. If it cannot run at all, the connection
+        // is dropped and the client verifies cold, its own preflight included.
+        (shownFile === undefined ? Promise.resolve(null) : preflight(request.subjectFile, shownFile)).then(
+          (problem) => {
+            if (problem) {
+              send({ type: 'preflight', problem });
               socket.end();
-            }
-          } finally {
-            entry.busy = false;
-            entry.lastUsed = Date.now();
-            active--;
-            touch();
-          }
-        });
+              done();
+            } else enqueue(request, message.exercise, socket, send, done);
+          },
+          () => {
+            socket.destroy();
+            done();
+          },
+        );
       }),
     );
+  };
+
+  /** Queues a run behind the others of its exercise; `done` when it is over (or dropped). */
+  const enqueue = (request: RunRequest, exercise: string, socket: Socket, send: (m: DaemonMessage) => void, done: () => void) => {
+    const entry = entryFor(request.exerciseDir, exercise);
+    send({ type: 'accepted', warm: entry.warm.has(request.timeoutMs) && !entry.busy, pid: process.pid });
+    entry.queue = entry.queue.then(async () => {
+      try {
+        if (socket.destroyed || stopping) return;
+        entry.busy = true;
+        // The client left (Ctrl-C): its run goes, and the child running it with the runner;
+        // the runs queued behind it get a fresh runner.
+        const runner = entry.runner;
+        let gone = false;
+        const onClose = () => {
+          gone = true;
+          runner.close();
+          if (entry.runner === runner) {
+            entry.runner = new WarmSuiteRunner();
+            entry.warm.clear();
+          }
+        };
+        socket.once('close', onClose);
+        const outcome = await runner.run({ ...request, onProgress: (progress) => send({ type: 'progress', progress }) });
+        socket.off('close', onClose);
+        if (!gone) {
+          if (!outcome.interrupted && !outcome.timedOut) entry.warm.add(request.timeoutMs);
+          else entry.warm.delete(request.timeoutMs);
+          send({ type: 'outcome', outcome });
+          socket.end();
+        }
+      } finally {
+        entry.busy = false;
+        entry.lastUsed = Date.now();
+        done();
+      }
+    });
   };
 
   server = createServer(serve);
