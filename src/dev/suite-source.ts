@@ -39,11 +39,11 @@ export function checksMentioning(source: string, text: string): string[] {
   return found;
 }
 
-/** The same over every test file of a hidden suite folder. */
+/** The same over every module of a hidden suite folder (its test files and the checks they import). */
 export function suiteChecksMentioning(testsDir: string, text: string): string[] {
   let files: string[];
   try {
-    files = readdirSync(testsDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts'));
+    files = readdirSync(testsDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   } catch {
     return [];
   }
