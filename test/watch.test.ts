@@ -49,6 +49,15 @@ describe('watch without a terminal', () => {
     const progress = JSON.parse(readFileSync(join(dir, 'learn-ds', '.learn-ds', 'progress.json'), 'utf8'));
     expect(progress.exercises[first.id]).toMatchObject({ status: 'passed', attempts: 2 });
 
+    // A syntax error is the preflight's verdict, as verify's (watch checks it while the run starts),
+    // with the line shown; the next save is judged again.
+    const before = out.length;
+    copyFileSync(join(repoRoot, 'test', 'fixtures', 'bad-input', 'syntax-error.ts'), file);
+    await waitFor(new RegExp(`${first.file.replace('.', '\\.')}:2:\\d+: syntax error`));
+    expect(out.slice(before)).toContain('2 |   const x = (op;');
+    copyFileSync(first.solutionPath, file);
+    await waitFor(/All \d+ checks passed\.[\s\S]*syntax error[\s\S]*All \d+ checks passed\./);
+
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(0);

@@ -11,7 +11,8 @@ import type { Saved } from '../cli/save.ts';
 import { renderList } from '../report/catalog.ts';
 import { style } from '../report/style.ts';
 import type { Verdict } from '../verify/verdict.ts';
-import { verify } from '../verify/verify.ts';
+import { preflight } from '../verify/preflight.ts';
+import { verify, type PreflightingRunner } from '../verify/verify.ts';
 import { WarmSuiteRunner, type WarmTimings } from '../verify/warm/warm-runner.ts';
 import { loadProgress, updateProgress } from '../workspace/progress-store.ts';
 import { isPassed, markStarted, nextExerciseId, recordAttempt, recordHintSeen, type Progress } from '../workspace/progress.ts';
@@ -298,6 +299,23 @@ export class WatchSession {
     }
   }
 
+  /**
+   * The preflight (a syntax check) made while the run starts rather than before it: a save's
+   * verdict comes ~10 ms sooner. A file the preflight stops is judged by the preflight, as verify
+   * would judge it; its run, which fails fast on such a file, is awaited and its outcome dropped.
+   */
+  private preflightBesideRun(): PreflightingRunner {
+    const runner = this.runner;
+    return {
+      async checkAndRun(request, shownFile) {
+        const run = runner.run(request);
+        const problem = await preflight(request.subjectFile, shownFile);
+        const outcome = await run;
+        return problem ? { preflight: problem } : { outcome };
+      },
+    };
+  }
+
   private async verifyOnce(): Promise<void> {
     const started = performance.now();
     const exercise = this.exercise;
@@ -332,7 +350,7 @@ export class WatchSession {
           ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }),
           onProgress,
         },
-        (request) => this.runner.run(request),
+        this.preflightBesideRun(),
       );
       this.runProgress = undefined;
       clearTimeout(this.cancelTimer);
