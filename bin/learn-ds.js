@@ -33,14 +33,14 @@ function readMeta() {
 }
 
 /**
- * The bundle is fresh when every source file it was built from is unchanged: those under src/ by
- * their stamps, which the sources' check has just found unchanged, the others (npm's lock file, the
- * launcher, which is always among them: its build options shape the bundle) here.
+ * The bundle is fresh when every source file it was built from is unchanged (npm's lock file and
+ * the launcher, which is always among them: its build options shape the bundle, included). When the
+ * sources' stamps all hold, those among them need no second look.
  */
 function isFresh(recorded, sourcesHold) {
-  if (!recorded || !sourcesHold || !existsSync(bundle) || !(relative(root, launcher) in recorded.bundle)) return false;
+  if (!recorded || !existsSync(bundle) || !(relative(root, launcher) in recorded.bundle)) return false;
   try {
-    return Object.entries(recorded.bundle).every(([file, mtime]) => file in recorded.sources || statSync(join(root, file)).mtimeMs === mtime);
+    return Object.entries(recorded.bundle).every(([file, mtime]) => (sourcesHold && file in recorded.sources) || statSync(join(root, file)).mtimeMs === mtime);
   } catch {
     return false;
   }
@@ -105,7 +105,11 @@ async function load() {
         // A file under src/ that the bundle does not contain changed (the hidden runs' code): no
         // build, new stamps.
         sources = sourceStamps(root);
-        writeAtomically(meta, JSON.stringify({ ...recorded, sources }));
+        try {
+          writeAtomically(meta, JSON.stringify({ ...recorded, sources }));
+        } catch {
+          // a read-only install: walked again next time
+        }
       }
       // What was just checked stands for this process's code: its daemon fingerprint needs no walk of src/.
       globalThis[CHECKED_SOURCES] = { digest: sourcesDigest(sources), at: Date.now() };

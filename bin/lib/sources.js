@@ -6,18 +6,14 @@
 // Plain JavaScript: the launcher needs it before anything is built.
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 /** Outside src/: what a run also depends on (dependencies through npm's lock files, the launcher). */
 export const PACKAGE_FILES = ['package.json', 'package-lock.json', 'node_modules/.package-lock.json', 'bin/learn-ds.js', 'bin/lib/sources.js'];
 
 function stampOf(path) {
-  try {
-    const s = statSync(path);
-    return s.isDirectory() ? `dir:${s.mtimeMs}` : `${s.size}:${s.mtimeMs}`;
-  } catch {
-    return '-';
-  }
+  const s = statSync(path, { throwIfNoEntry: false });
+  return s === undefined ? '-' : s.isDirectory() ? `dir:${s.mtimeMs}` : `${s.size}:${s.mtimeMs}`;
 }
 
 /** Every stamp, by path relative to `root`: src/ walked (node_modules and dot entries left out), then the package files. */
@@ -46,7 +42,9 @@ export function sourceStamps(root) {
 /** Whether every recorded stamp still holds: then a walk would find the same files, with the same stamps. */
 export function stampsHold(root, stamps) {
   const entries = Object.entries(stamps ?? {});
-  return entries.length > 0 && entries.every(([path, stamp]) => stampOf(join(root, path)) === stamp);
+  // Paths as recorded (normalized, relative) appended to the root: join() for each would cost as much as the stat.
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  return entries.length > 0 && entries.every(([path, stamp]) => stampOf(prefix + path) === stamp);
 }
 
 /** The stamps' digest: equal digests, equal sources. */

@@ -51,14 +51,18 @@ function parseSeed(value: string): number {
  * for an exercise announced as long). `onSent`: the run is on its way (or is made here).
  */
 async function suiteRunner(options: VerifyOptions, long: boolean, onSent: () => void): Promise<{ run: PreflightingRunner | undefined; wait: Spinner | undefined }> {
-  const [{ daemonEnabled }] = await Promise.all([import('../verify/daemon/protocol.ts')]);
+  // The client is loaded beside the switch that decides whether it is used (it is, unless turned off).
+  const [{ daemonEnabled }, client] = await Promise.all([
+    import('../verify/daemon/protocol.ts'),
+    options.daemon === false ? undefined : import('../verify/daemon/client.ts'),
+  ]);
   const wait = options.json ? undefined : spinner({ barAfterMs: long ? 0 : 1_000 });
-  if (options.daemon === false || !daemonEnabled()) {
+  if (!client || !daemonEnabled()) {
     wait?.show('Running the hidden tests…', 400);
     onSent();
     return { run: undefined, wait };
   }
-  const { daemonVerifier } = await import('../verify/daemon/client.ts');
+  const { daemonVerifier } = client;
   const run = daemonVerifier({
     onWait: (state) =>
       state === 'warm'
