@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import { kitBundle, kitPlugin } from '../src/verify/kit-bundle.ts';
+import { kitBundle, kitPlugin, usesFastCheck } from '../src/verify/kit-bundle.ts';
 import { packageRoot } from '../src/package-paths.ts';
 import { tempDir } from './support/cli.ts';
 
@@ -50,7 +50,8 @@ describe('the kit bundle', () => {
     const [h, s] = [(await import(pathToFileURL(harness).href)) as Record<string, unknown>, (await import(pathToFileURL(sim).href)) as Record<string, unknown>];
     expect(h.shared).toBe(s.shared);
     expect(s.sim).toBe('sim');
-    expect(readFileSync(kit.preload, 'utf8')).toContain("import 'fast-check';");
+    expect(readFileSync(kit.preloadWithFastCheck, 'utf8')).toContain("import 'fast-check';");
+    expect(readFileSync(kit.preload, 'utf8')).not.toContain('fast-check');
 
     // Unchanged sources: the same build, not rebuilt.
     const current = join(root, 'node_modules/.cache/learn-ds-kit/current.json');
@@ -80,6 +81,13 @@ describe('the kit bundle', () => {
     expect(await kitBundle(root)).toBeUndefined();
     process.env.LEARN_DS_NO_BUNDLE = '1';
     expect(await kitBundle(fakePackage())).toBeUndefined();
+  });
+
+  test('threads import fast-check ahead only for exercises whose suites use it', () => {
+    const exercises = join(packageRoot, 'exercises');
+    expect(usesFastCheck(join(exercises, 'congestion-window'))).toBe(true); // holds()
+    expect(usesFastCheck(join(exercises, 'property-tests'))).toBe(true);
+    expect(usesFastCheck(join(exercises, 'retry-backoff'))).toBe(false);
   });
 
   test("a hidden run's imports of the entries (by alias or relative path) load the bundle, natively; other imports are left alone", async () => {

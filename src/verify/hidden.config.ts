@@ -8,14 +8,14 @@ import { ENV } from './protocol.ts';
 import { subjectPlugin } from './subject-plugin.ts';
 import { importGuard } from './import-guard.ts';
 import { preloadInThreads, prestartedThreads, PRESTARTED_POOL_ENV } from './warm/prestarted-pool.ts';
-import { kitBundle, kitPlugin } from './kit-bundle.ts';
+import { kitBundle, kitPlugin, usesFastCheck } from './kit-bundle.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const exerciseDir = process.env[ENV.exerciseDir];
 if (!exerciseDir) throw new Error(`${ENV.exerciseDir} is not set`);
 // The harness and the simulator, bundled and loaded natively (kit-bundle.ts); the sources if not.
 const kit = await kitBundle();
-if (kit) preloadInThreads(kit.preload);
+if (kit) preloadInThreads(usesFastCheck(exerciseDir) ? kit.preloadWithFastCheck : kit.preload);
 
 export default defineConfig({
   root: exerciseDir,

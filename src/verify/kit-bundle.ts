@@ -24,11 +24,17 @@ const ENTRIES = {
 export interface KitBundle {
   /** Source entry file (absolute) → its bundled module (absolute). */
   redirects: Map<string, string>;
-  /** What a thread may import ahead of its run: the bundle's entries and fast-check (one module). */
+  /** What a thread may import ahead of its run: the bundle's entries (one module). */
   preload: string;
+  /** The same and fast-check, for exercises whose suites use it (importing it costs ~25 ms of CPU). */
+  preloadWithFastCheck: string;
 }
 
+/** What this builder writes besides the bundle (the preload modules): a build of another format is rebuilt. */
+const FORMAT = 2;
+
 interface Current {
+  format: number;
   /** The folder of the build in use, under the cache folder. */
   dir: string;
   /** Every source file it was built from (relative to the package root) → its mtime. */
@@ -40,13 +46,13 @@ const cacheDir = (root: string) => join(root, 'node_modules', '.cache', 'learn-d
 function bundleOf(root: string, dir: string): KitBundle {
   const redirects = new Map<string, string>();
   for (const [name, source] of Object.entries(ENTRIES)) redirects.set(join(root, source), join(cacheDir(root), dir, `${name}.mjs`));
-  return { redirects, preload: join(cacheDir(root), dir, 'preload.mjs') };
+  return { redirects, preload: join(cacheDir(root), dir, 'preload.mjs'), preloadWithFastCheck: join(cacheDir(root), dir, 'preload-fast-check.mjs') };
 }
 
 function fresh(root: string): Current | undefined {
   try {
     const current = JSON.parse(readFileSync(join(cacheDir(root), 'current.json'), 'utf8')) as Current;
-    if (!existsSync(join(cacheDir(root), current.dir))) return undefined;
+    if (current.format !== FORMAT || !existsSync(join(cacheDir(root), current.dir))) return undefined;
     for (const [file, mtime] of Object.entries(current.inputs)) if (statSync(join(root, file)).mtimeMs !== mtime) return undefined;
     return current;
   } catch {
@@ -73,7 +79,7 @@ async function build(root: string): Promise<Current> {
   });
   // A build has a folder of its own, named by its content, moved into place whole: a run that
   // started with an earlier build keeps importing a consistent set of files.
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(String(FORMAT));
   for (const file of result.outputFiles) hash.update(file.path).update(file.contents);
   const dir = hash.digest('hex').slice(0, 16);
   const target = join(cacheDir(root), dir);
@@ -85,8 +91,10 @@ async function build(root: string): Promise<Current> {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, file.contents);
     }
+    const entries = Object.keys(ENTRIES).map((name) => `import './${name}.mjs';`);
+    writeFileSync(join(temp, 'preload.mjs'), entries.join('\n'));
     // fast-check by its bare name, resolved from here as from the suites: the same module.
-    writeFileSync(join(temp, 'preload.mjs'), ["import 'fast-check';", ...Object.keys(ENTRIES).map((name) => `import './${name}.mjs';`)].join('\n'));
+    writeFileSync(join(temp, 'preload-fast-check.mjs'), ["import 'fast-check';", ...entries].join('\n'));
     try {
       renameSync(temp, target);
     } catch {
@@ -96,7 +104,7 @@ async function build(root: string): Promise<Current> {
   removeOldBuilds(root, dir);
   const inputs: Record<string, number> = {};
   for (const file of Object.keys(result.metafile.inputs)) inputs[file] = statSync(join(root, file)).mtimeMs;
-  const current: Current = { dir, inputs };
+  const current: Current = { format: FORMAT, dir, inputs };
   const temp = join(cacheDir(root), `current.json.${process.pid}.tmp`);
   writeFileSync(temp, JSON.stringify(current));
   renameSync(temp, join(cacheDir(root), 'current.json'));
@@ -124,6 +132,26 @@ export async function kitBundle(root = packageRoot): Promise<KitBundle | undefin
     return bundleOf(root, current.dir);
   } catch {
     return undefined;
+  }
+}
+
+/** Whether an exercise's suites or demo use fast-check (directly, or through the harness's holds() or runProperty()). */
+export function usesFastCheck(exerciseDir: string): boolean {
+  const files = [join(exerciseDir, 'demo.ts'), ...readdirRecursive(join(exerciseDir, 'tests'))];
+  return files.some((file) => {
+    try {
+      return /fast-check|\bholds\(|\brunProperty\(/.test(readFileSync(file, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
+function readdirRecursive(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f));
+  } catch {
+    return [];
   }
 }
 
