@@ -29,7 +29,7 @@ let total = 0;
 for (const id of process.argv.slice(2)) {
   const exercise = catalog.byId.get(id);
   if (!exercise) throw new Error(`no exercise ${id}`);
-  const warm = new WarmSuiteRunner();
+  const warm = new WarmSuiteRunner({ reuseThreads: process.env.PROOF_COST_FRESH_THREADS !== '1' });
   let runs = 0;
   let childCpu = 0;
   let collect = 0;

@@ -80,6 +80,56 @@ describe('warm and cold verifiers agree', () => {
   });
 });
 
+describe("a runner that reuses clean threads (proofs') agrees with cold runs too", () => {
+  const runner = new WarmSuiteRunner({ reuseThreads: true });
+  let cold = new Map<string, Verdict>();
+  beforeAll(async () => {
+    cold = await coldOnce();
+  }, 240_000);
+  afterAll(() => runner.close());
+
+  // In order, the reference first (as in a proof): each case runs in a thread kept from the run
+  // before unless that run left something running or changed a global.
+  test.for(cases)('%s', async ([name, file]) => {
+    const warm = await judgeWith(file, runner);
+    expect(warm).toEqual(cold.get(name));
+  });
+
+  test('a thread serves the next run only if its run left no timer running and no global or built-in changed', async () => {
+    const dir = tempDir();
+    const correct = `export { retry } from '${join(fixtures, 'helpers', 'correct-retry.ts')}';\n`;
+    // Correct, but with an interval that the harness does not see (it tracks the global timer
+    // functions, and clears the learner's timers after each check): it would fire in the next run.
+    const leaves = join(dir, 'leaves-interval.ts');
+    writeFileSync(leaves, `import { setInterval as every } from 'node:timers';\n${correct}every(() => {}, 1_000);\n`);
+    // Correct, but replaces Math.random for whatever runs after it in the thread.
+    const patches = join(dir, 'patches-random.ts');
+    writeFileSync(patches, `${correct}Math.random = () => 0.5;\n`);
+    const threadOf = async (file: string) => {
+      await judgeWith(file, runner);
+      return runner.lastTimings?.phases?.thread;
+    };
+    await threadOf(exercise.solutionPath);
+    expect(await threadOf(exercise.solutionPath)).toBe('reused');
+    await threadOf(leaves);
+    expect(await threadOf(exercise.solutionPath)).toBe('new');
+    expect(await threadOf(exercise.solutionPath)).toBe('reused');
+    await threadOf(patches);
+    expect(await threadOf(exercise.solutionPath)).toBe('new');
+    expect(await threadOf(exercise.starterPath)).toBe('reused');
+    // Runs for learners never reuse one.
+    const learners = new WarmSuiteRunner();
+    try {
+      for (let i = 0; i < 2; i++) {
+        await judgeWith(exercise.solutionPath, learners);
+        expect(learners.lastTimings?.phases?.thread).toBe('new');
+      }
+    } finally {
+      learners.close();
+    }
+  });
+});
+
 describe('the verifier daemon (verify\'s warm runs) agrees with cold runs too', () => {
   // A daemon of this test's own (its socket in a folder of ours), gone when the test ends.
   const saved = { dir: process.env.XDG_RUNTIME_DIR, daemon: process.env.LEARN_DS_DAEMON };

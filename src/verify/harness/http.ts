@@ -21,6 +21,11 @@ export const REQUEST_TIMEOUT_MS = 2_000;
 const AFTER_A_TIMEOUT_MS = 300;
 let sawTimeout = false;
 
+/** A new run starts with the full timeout (a thread may serve several runs: setup.ts). */
+export function forgetTimeouts(): void {
+  sawTimeout = false;
+}
+
 /** How long the next request may take, in real milliseconds. */
 export function requestTimeoutMs(): number {
   return sawTimeout ? AFTER_A_TIMEOUT_MS : REQUEST_TIMEOUT_MS;

@@ -7,3 +7,5 @@ export { isLearnDsCode } from '../own-files.ts';
 export { takeMisuses, trapAmbientGlobals } from './ambient.ts';
 export { nodeTimerDelay } from './time.ts';
 export { checkEnded, checkStarted, fileEnded, fileStarted } from './progress-writer.ts';
+export { forgetTimeouts } from './http.ts';
+export { resetShrinkBudget } from './simulate.ts';

@@ -2,7 +2,7 @@
 // whatever the previous test (or the learner's code) left behind, and a test fails when the
 // learner's code ended the process, left a timer running behind it (real or virtual), or, in a
 // simulated exercise, used the real clock, timers or dice instead of its node's context.
-import { ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import type { RunnerTestSuite } from 'vitest';
@@ -19,7 +19,29 @@ import {
   checkStarted,
   fileEnded,
   fileStarted,
+  forgetTimeouts,
+  resetShrinkBudget,
 } from './internal.ts';
+
+// A thread may serve several runs (proofs reuse threads a run left clean: prestarted-pool.ts).
+// Each run's setup starts from what the thread's first run found, not from the wrappers an earlier
+// run put in place, and with the harness's per-run state reset (in a new thread, already so).
+interface FirstFound {
+  timers: Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'>;
+  exit: typeof process.exit;
+  useFakeTimers: typeof vi.useFakeTimers;
+}
+const FIRST_FOUND = Symbol.for('learn-ds.setup.first-found');
+const firstFound = ((globalThis as Record<symbol, FirstFound | undefined>)[FIRST_FOUND] ??= {
+  timers: { setTimeout, clearTimeout, setInterval, clearInterval },
+  exit: process.exit,
+  useFakeTimers: vi.useFakeTimers,
+});
+Object.assign(globalThis, firstFound.timers);
+process.exit = firstFound.exit;
+vi.useFakeTimers = firstFound.useFakeTimers;
+forgetTimeouts();
+resetShrinkBudget();
 
 // vitest already turns process.exit into a throw; this also remembers the call, so a test whose
 // code swallowed that throw (say, in a catch-all) still fails, with the reason named.
@@ -122,6 +144,7 @@ trapAmbientGlobals();
 // small suite's checks): each name overwrites the last, whole.
 const report = process.env[ENV.report];
 const running = report ? openSync(runningFile(report), 'w') : undefined;
+if (running !== undefined) afterAll(() => closeSync(running));
 beforeEach(() => {
   if (running === undefined) return;
   ftruncateSync(running);

@@ -201,6 +201,11 @@ export const SHRINK_ENV = 'LEARN_DS_SHRINK_MS';
 /** Spent on shrinking by this process so far (ms): all checks together stay within a share of the run's limit. */
 let shrinkSpent = 0;
 
+/** A new run has its whole shrinking budget (a thread may serve several runs: setup.ts). */
+export function resetShrinkBudget(): void {
+  shrinkSpent = 0;
+}
+
 function shrinkBudgetMs(): number {
   const own = Number(process.env[SHRINK_ENV]);
   if (Number.isFinite(own) && own >= 0) return own;

@@ -6,8 +6,9 @@
  * reporter (which runs in this process) reads it at the end of the run.
  *
  * A fresh learner module per run: the config keeps vitest's default `isolate: true`, so each run
- * gets a new worker thread with an empty module cache, and the learner's file (and what it
- * imports) is invalidated in Vite's module graph so that it is transformed again from disk.
+ * gets a new worker thread with an empty module cache (a proof's runs may share a clean one, whose
+ * modules vitest resets: prestarted-pool.ts), and the learner's file (and what it imports) is
+ * invalidated in Vite's module graph so that it is transformed again from disk.
  * Spawned by warm-runner.ts; started with LEARN_DS_EXERCISE_DIR and LEARN_DS_TEST_TIMEOUT_MS set.
  */
 import { existsSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { createVitest, type TestSpecification, type Vitest } from 'vitest/node';
 import { ENV } from '../protocol.ts';
 import { isRunMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
-import { PRESTARTED_POOL_ENV } from './prestarted-pool.ts';
+import { PRESTARTED_POOL_ENV, THREAD_OF_LAST_RUN } from './prestarted-pool.ts';
 
 const configFile = process.env.LEARN_DS_HIDDEN_CONFIG;
 
@@ -58,6 +59,8 @@ async function runOnce(vitest: Vitest, specs: TestSpecification[], message: RunM
   const { testModules } = await vitest.runTestSpecifications(specs, true);
   const used = process.cpuUsage(cpu);
   const phases: RunPhases = { totalMs: performance.now() - start, collectMs: 0, setupMs: 0, testsMs: 0, cpuMs: (used.user + used.system) / 1000, pool: vitest.config.pool };
+  const thread = (globalThis as Record<symbol, unknown>)[THREAD_OF_LAST_RUN];
+  if (thread === 'new' || thread === 'reused') phases.thread = thread;
   for (const m of testModules) {
     const d = m.diagnostic();
     phases.collectMs += d.collectDuration;

@@ -33,6 +33,8 @@ export interface RunPhases {
   cpuMs: number;
   /** The vitest pool that ran it (the prestarted one unless LEARN_DS_PRESTART=0). */
   pool: string;
+  /** Whether the run had a new worker thread or one kept from an earlier run (proofs reuse clean ones). */
+  thread?: 'new' | 'reused';
 }
 
 /** Child → parent. */

@@ -19,6 +19,7 @@ import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteO
 import { orphanGuard } from '../orphan-guard.ts';
 import { RunLimit, groupCpuMs, limitsFor, testTimeoutMs } from '../cpu-limit.ts';
 import { warmChildScript } from './child-script.ts';
+import { REUSE_THREADS_ENV } from './prestarted-pool.ts';
 import { isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
 
 /** The end of a stream, at most `max` characters: learner code may print megabytes. */
@@ -60,6 +61,15 @@ export interface WarmTimings {
   phases?: RunPhases;
 }
 
+export interface WarmRunnerOptions {
+  /**
+   * Let a worker thread that a run left clean serve the next run (prestarted-pool.ts): several
+   * times cheaper a run, for proofs, whose files are learn-ds's own. Learners' runs always get a
+   * new thread, as a cold run does.
+   */
+  reuseThreads?: boolean;
+}
+
 export class WarmSuiteRunner {
   private child: Child | undefined;
   private readonly scratch = mkdtempSync(join(tmpdir(), 'learn-ds-watch-'));
@@ -71,6 +81,8 @@ export class WarmSuiteRunner {
   private coldOnly = false;
   /** Timings of the last run, for the benchmark. */
   lastTimings: WarmTimings | undefined;
+
+  constructor(private readonly options: WarmRunnerOptions = {}) {}
 
   /** The process id of the current child, if any (tests check that a killed child is gone). */
   get childPid(): number | undefined {
@@ -206,6 +218,7 @@ export class WarmSuiteRunner {
         FORCE_COLOR: '0',
         NO_COLOR: '1',
         CI: 'true',
+        ...(this.options.reuseThreads ? { [REUSE_THREADS_ENV]: '1' } : {}),
       },
       // Its own process group, as in a cold run: a kill ends the child and all it started.
       detached: true,
