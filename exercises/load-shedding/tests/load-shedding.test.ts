@@ -729,11 +729,13 @@ test('under an open-loop load of twice its capacity for 60 s, admitted requests 
   useVirtualTime();
   const random = streamFor('overload');
   const concurrency = 2 + Math.floor(random() * 2);
-  const minServiceMs = 50;
-  const maxServiceMs = 150;
+  // Service times of 200-600 ms against a queue wait of 4 s: the same proportions as 50-150 ms
+  // against 1 s, with a quarter of the requests (about 600-900) to simulate in the 60 s.
+  const minServiceMs = 200;
+  const maxServiceMs = 600;
   const meanServiceMs = (minServiceMs + maxServiceMs) / 2;
   const loadMs = 60_000;
-  const o: ShedderOptions = { concurrency, maxQueueWaitMs: 1000, retryAfterSeconds: 1 + Math.floor(random() * 10) };
+  const o: ShedderOptions = { concurrency, maxQueueWaitMs: 4000, retryAfterSeconds: 1 + Math.floor(random() * 10) };
   const capacityPerSecond = (concurrency * 1000) / meanServiceMs;
   const meanGapMs = 1000 / (2 * capacityPerSecond);
   // Open loop: arrivals follow a Poisson process whatever the server does (clients do not wait for answers).
