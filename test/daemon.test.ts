@@ -116,7 +116,7 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     const helper = () => processesOf(runtimeDir).filter((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('tsPath'));
     for (const edit of [1, 2]) {
       writeFileSync(file, `${readFileSync(exercise.solutionPath, 'utf8')}\nexport const n: number = 'x'; // ${edit} ${Date.now()}\n`);
-      const edited = await learnDs(tempDir(), ['verify', exercise.id, '--file', file, '--seed', '1'], base);
+      const edited = await learnDs(tempDir(), ['verify', exercise.id, '--file', file, '--seed', '1'], { ...base, LEARN_DS_TYPECHECK: '1' });
       expect(edited.exitCode, edited.stderr).toBe(0);
       expect(edited.stdout).toContain("Type 'string' is not assignable to type 'number'.");
     }
@@ -164,7 +164,7 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
       symlinkSync(join(repoRoot, 'node_modules', entry), join(root, 'node_modules', entry));
     }
     const runtimeDir = tempDir('learn-ds-daemon-');
-    const env = { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds', LEARN_DS_DAEMON: '1', XDG_RUNTIME_DIR: runtimeDir, LEARN_DS_DAEMON_IDLE_SECONDS: '60' };
+    const env = { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds', LEARN_DS_TYPECHECK: '0', LEARN_DS_DAEMON: '1', XDG_RUNTIME_DIR: runtimeDir, LEARN_DS_DAEMON_IDLE_SECONDS: '60' };
     const file = join(tempDir(), 'mine.ts');
     copyFileSync(exercise.solutionPath, file);
     const copied = (args: string[]) => execa(process.execPath, [join(root, 'bin', 'learn-ds.js'), ...args], { cwd: tempDir(), env, reject: false, stdin: 'ignore' });

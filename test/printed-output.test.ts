@@ -70,7 +70,7 @@ test('the type check finds the errors of the learner file only, at their line an
 });
 
 test('verify --json: a correct file that prints and mistypes passes, with what it printed and its type error', async () => {
-  const run = await learnDs(tempDir(), ['verify', 'retry-backoff', '--file', fixture, '--json', '--seed', '1']);
+  const run = await learnDs(tempDir(), ['verify', 'retry-backoff', '--file', fixture, '--json', '--seed', '1'], { LEARN_DS_TYPECHECK: '1' });
   const json = JSON.parse(run.stdout);
   expect(json.passed).toBe(true);
   expect(json.printed.lines[0]).toEqual({ check: null, stream: 'stdout', text: 'loading my retry' });

@@ -20,7 +20,9 @@ export async function learnDs(cwd: string, args: string[], env: Record<string, s
     reject: false,
     stdin: 'ignore',
     // Messages spell the command as the README does; cli.test.ts checks how it is detected.
-    env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds', ...env },
+    // No type check beside verify (a whole TypeScript program, ~5 s of CPU for each new file) unless
+    // a test asks for it with LEARN_DS_TYPECHECK: '1': the tests that look at it do.
+    env: { NO_COLOR: '1', CI: 'true', LEARN_DS_WORKSPACE: '', LEARN_DS_COMMAND: 'npx learn-ds', LEARN_DS_TYPECHECK: '0', ...env },
     extendEnv: true,
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };

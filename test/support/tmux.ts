@@ -14,9 +14,12 @@ export class TmuxSession {
   private readonly socket = `learn-ds-test-${process.pid}-${++sessions}`;
   readonly name = 'learn-ds';
 
-  /** Opens a 120×40 terminal running a plain bash in `cwd`, with `env` set and CI unset. */
+  /**
+   * Opens a 120×40 terminal running a plain bash in `cwd`, with `env` set and CI unset; verify's
+   * type check (a whole TypeScript program) off unless `env` turns it on: no test here looks at it.
+   */
   constructor(cwd: string, env: Record<string, string> = {}) {
-    const vars = Object.entries({ PS1: 'tmux$ ', LEARN_DS_WORKSPACE: '', ...env }).map(([k, v]) => `${k}=${v}`);
+    const vars = Object.entries({ PS1: 'tmux$ ', LEARN_DS_WORKSPACE: '', LEARN_DS_TYPECHECK: '0', ...env }).map(([k, v]) => `${k}=${v}`);
     this.tmux('new-session', '-d', '-s', this.name, '-x', '120', '-y', '40', '-c', cwd, 'env', '-u', 'CI', '-u', 'NO_COLOR', ...vars, 'bash', '--norc', '--noprofile');
   }
 
