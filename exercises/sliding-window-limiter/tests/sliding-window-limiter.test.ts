@@ -415,6 +415,11 @@ interface ModelKey {
   previous: number;
 }
 
+/** check(), with its detail too built only when the check fails. */
+function checkLazily(condition: boolean, message: () => string, detail: () => string): void {
+  if (!condition) fail(message(), detail());
+}
+
 test('matches the sliding-window counter exactly over random keys and waits (every decision and trackedKeys())', async () => {
   useVirtualTime();
   await holds(
@@ -424,14 +429,15 @@ test('matches the sliding-window counter exactly over random keys and waits (eve
       const s = new Subject(limit, windowMs);
       const W = windowMs;
       const model = new Map<string, ModelKey>();
-      const log: string[] = [];
-      const detail = () => `what happened (times since the limiter was created):\n${log.slice(-20).join('\n')}`;
+      // What happened, written out only for a failure's message (formatting every step costs more than the step).
+      const log: Array<() => string> = [];
+      const detail = () => `what happened (times since the limiter was created):\n${log.slice(-20).map((line) => line()).join('\n')}`;
       for (const { waitMs, key, calls } of steps) {
         vi.advanceTimersByTime(waitMs);
         const t = s.t;
         const w = Math.floor(t / W);
         const r = t - w * W;
-        const where = `t = ${t} ms (window ${w}, ${Number(((r / W) * 100).toFixed(2))}% in)`;
+        const where = () => `t = ${t} ms (window ${w}, ${Number(((r / W) * 100).toFixed(2))}% in)`;
         for (let call = 0; call < calls; call++) {
           const m = model.get(key);
           let current = 0;
@@ -453,28 +459,28 @@ test('matches the sliding-window counter exactly over random keys and waits (eve
           const mustRefuse = scaled + W > limit * W;
           const wanted = mustAccept ? 'true' : mustRefuse ? 'false' : 'true or false';
           const got = s.acquire(key);
-          const formula = `${previous} × (1 − ${show(r / W)}) + ${current} = ${show(estimate)}`;
-          log.push(`  ${where}: tryAcquire('${key}') → ${got} (expected ${wanted}: estimate ${formula}, limit ${limit})`);
-          check(
+          const formula = () => `${previous} × (1 − ${show(r / W)}) + ${current} = ${show(estimate)}`;
+          log.push(() => `  ${where()}: tryAcquire('${key}') → ${got} (expected ${wanted}: estimate ${formula()}, limit ${limit})`);
+          checkLazily(
             !(mustAccept && !got) && !(mustRefuse && got),
             () =>
-              `at ${where}, tryAcquire('${key}') returned ${got}; expected ${wanted}: key '${key}' had ${requests(previous)} accepted in the ` +
-              `previous window and ${current} in the current one, so its estimate is ${formula}; with limit ${limit}, a request passes only if estimate + 1 ≤ limit`,
-            detail(),
+              `at ${where()}, tryAcquire('${key}') returned ${got}; expected ${wanted}: key '${key}' had ${requests(previous)} accepted in the ` +
+              `previous window and ${current} in the current one, so its estimate is ${formula()}; with limit ${limit}, a request passes only if estimate + 1 ≤ limit`,
+            detail,
           );
           // On an inexact tie either answer is accepted: follow the learner's.
           if (got) model.set(key, { window: w, current: current + 1, previous });
         }
         const active = [...model.entries()].filter(([, m]) => m.window >= w - 1).map(([k]) => `'${k}'`);
         const tracked = s.tracked();
-        log.push(`  ${where}: trackedKeys() → ${tracked} (expected ${active.length})`);
-        check(
+        log.push(() => `  ${where()}: trackedKeys() → ${tracked} (expected ${active.length})`);
+        checkLazily(
           tracked === active.length,
           () =>
-            `at ${where}, trackedKeys() returned ${tracked}; expected ${active.length}` +
+            `at ${where()}, trackedKeys() returned ${tracked}; expected ${active.length}` +
             (active.length > 0 ? ` (${active.join(', ')})` : '') +
             ': the keys with an accepted request in the current or the previous window, no more, no fewer',
-          detail(),
+          detail,
         );
       }
     }),
