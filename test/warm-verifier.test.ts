@@ -44,58 +44,98 @@ const cases: Array<[string, string]> = [
 const judgeWith = (file: string, runner?: WarmSuiteRunner, timeoutSeconds = 40, seed = SEED): Promise<Verdict> =>
   verify({ exercise, file, shownFile: 'learner.ts', seed, timeoutSeconds }, runner ? (r) => runner.run(r) : undefined);
 
-/** Runs `jobs` with at most `limit` at a time: cold runs are whole processes on a small machine. */
-async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
-  const results: T[] = new Array(jobs.length);
+/**
+ * Starts `jobs` in order with at most `limit` at a time (cold runs are whole processes on a small
+ * machine) and gives each job's own promise, so that a test waits for its case alone.
+ */
+function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Array<Promise<T>> {
+  const settle = jobs.map(() => {
+    let resolve!: (value: T) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+    return { promise, resolve, reject };
+  });
   let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        results[i] = await jobs[i]!();
-      }
-    }),
-  );
-  return results;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const i = next++;
+      await jobs[i]!().then(settle[i]!.resolve, settle[i]!.reject);
+    }
+  };
+  for (let w = 0; w < limit; w++) void worker();
+  // A case whose test has not asked yet must not count as an unhandled rejection.
+  for (const { promise } of settle) promise.catch(() => {});
+  return settle.map((s) => s.promise);
 }
 
 const isAlive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]!.includes('Z');
 
-/** Cold verdicts of every case, made once for both the warm runner's and the daemon's comparisons. */
-let coldVerdicts: Promise<Map<string, Verdict>> | undefined;
-const coldOnce = () =>
-  (coldVerdicts ??= pool(cases.map(([, file]) => () => judgeWith(file)), 3).then((verdicts) => new Map(cases.map(([name], i) => [name, verdicts[i]!]))));
+/**
+ * Cold verdicts of every case, made once for every comparison (the warm runner's, the reusing
+ * runner's, the daemon's) and the broken files' messages, in the case's order, three at a time,
+ * while the first warm runs go on beside them: each test waits for its own case's cold verdict.
+ */
+let coldVerdicts: Map<string, Promise<Verdict>> | undefined;
+const coldOnce = (): Map<string, Promise<Verdict>> => {
+  if (!coldVerdicts) {
+    const verdicts = pool(cases.map(([, file]) => () => judgeWith(file)), 3);
+    coldVerdicts = new Map(cases.map(([name], i) => [name, verdicts[i]!]));
+  }
+  return coldVerdicts;
+};
+const coldOf = (name: string): Promise<Verdict> => coldOnce().get(name)!;
 
 describe('warm and cold verifiers agree', () => {
   const runner = new WarmSuiteRunner();
-  let cold = new Map<string, Verdict>();
-  beforeAll(async () => {
-    cold = await coldOnce();
-  }, 240_000);
+  beforeAll(() => void coldOnce());
   afterAll(() => runner.close());
 
-  test.for(cases)('%s', async ([name, file]) => {
+  test.for(cases)('%s', { timeout: 240_000 }, async ([name, file]) => {
     const warm = await judgeWith(file, runner);
-    expect(warm).toEqual(cold.get(name));
+    expect(warm).toEqual(await coldOf(name));
   });
 });
 
-describe("a runner that reuses clean threads (proofs') agrees with cold runs too", () => {
-  const runner = new WarmSuiteRunner({ reuseThreads: true });
-  let cold = new Map<string, Verdict>();
-  beforeAll(async () => {
-    cold = await coldOnce();
-  }, 240_000);
-  afterAll(() => runner.close());
+/** Failed checks' names, messages and details, as a learner reads them. */
+const failedMessages = (verdict: Verdict): string =>
+  verdict.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.message}\n${c.detail ?? ''}`).join('\n');
 
-  // In order, the reference first (as in a proof): each case runs in a thread kept from the run
-  // before unless that run left something running or changed a global.
-  test.for(cases)('%s', async ([name, file]) => {
-    const warm = await judgeWith(file, runner);
-    expect(warm).toEqual(cold.get(name));
+// The same runs of test/bad-input.test.ts's broken files (retry-backoff, seed 1, 40 s) as the cold
+// verdicts above: their messages are checked here, on those verdicts, rather than judged twice.
+describe('a broken learner file gets a clear failing verdict (the cold verdicts above)', () => {
+  test.for([
+    ['exit-in-call.ts', /your code called process\.exit\(0\)/],
+    ['exit-at-load.ts', /process\.exit\(0\)/],
+    ['exit-swallowed.ts', /your code called process\.exit\(0\)/],
+    ['missing-export.ts', /does not export `retry`/],
+    ['throws-non-error.ts', /could not be loaded: the string "boom" \(not an Error\)/],
+    ['unhandled-rejection.ts', /error that nothing handled.*nobody handles me/],
+    ['leaves-timer.ts', /left 1 timer running.*\n.*setInterval/],
+    ['throws-non-error-in-call.ts', /not an Error/],
+  ] as const)('%s', { timeout: 240_000 }, async ([name, message]) => {
+    const verdict = await coldOf(name);
+    expect(verdict.passed).toBe(false);
+    expect(failedMessages(verdict)).toMatch(message);
   });
 
-  test('a thread serves the next run only if its run left no timer running and no global or built-in changed', async () => {
+  test('code that prints megabytes is judged on what it does, not on its noise', async () => {
+    const verdict = await coldOf('prints-megabytes.ts');
+    expect(verdict.passed, failedMessages(verdict)).toBe(true);
+  }, 240_000);
+});
+
+describe('a runner that gives every run a new thread (LEARN_DS_REUSE_THREADS=0) agrees with cold runs too', () => {
+  const runner = new WarmSuiteRunner({ reuseThreads: false });
+  afterAll(() => runner.close());
+
+  // The warm runner's default above keeps a thread a run left clean for the next run; this is the
+  // path of every run that did not, and of LEARN_DS_REUSE_THREADS=0.
+  test.for(cases)('%s', { timeout: 240_000 }, async ([name, file]) => {
+    const warm = await judgeWith(file, runner);
+    expect(warm).toEqual(await coldOf(name));
+  });
+
+  test('by default a thread serves the next run only if its run left nothing running and no global or built-in changed', async () => {
     const dir = tempDir();
     const correct = `export { retry } from '${join(fixtures, 'helpers', 'correct-retry.ts')}';\n`;
     // Correct, but with an interval that the harness does not see (it tracks the global timer
@@ -105,9 +145,10 @@ describe("a runner that reuses clean threads (proofs') agrees with cold runs too
     // Correct, but replaces Math.random for whatever runs after it in the thread.
     const patches = join(dir, 'patches-random.ts');
     writeFileSync(patches, `${correct}Math.random = () => 0.5;\n`);
+    const reusing = new WarmSuiteRunner();
     const threadOf = async (file: string) => {
-      await judgeWith(file, runner);
-      return runner.lastTimings?.phases?.thread;
+      await judgeWith(file, reusing);
+      return reusing.lastTimings?.phases?.thread;
     };
     await threadOf(exercise.solutionPath);
     expect(await threadOf(exercise.solutionPath)).toBe('reused');
@@ -117,15 +158,29 @@ describe("a runner that reuses clean threads (proofs') agrees with cold runs too
     await threadOf(patches);
     expect(await threadOf(exercise.solutionPath)).toBe('new');
     expect(await threadOf(exercise.starterPath)).toBe('reused');
-    // Runs for learners never reuse one.
-    const learners = new WarmSuiteRunner();
+    reusing.close();
+    // Without reuse, every run has a new one.
+    const fresh = new WarmSuiteRunner({ reuseThreads: false });
     try {
       for (let i = 0; i < 2; i++) {
-        await judgeWith(exercise.solutionPath, learners);
-        expect(learners.lastTimings?.phases?.thread).toBe('new');
+        await judgeWith(exercise.solutionPath, fresh);
+        expect(fresh.lastTimings?.phases?.thread).toBe('new');
       }
     } finally {
-      learners.close();
+      fresh.close();
+    }
+  });
+
+  test('once learner code imports a package, every run gets a new thread (a package keeps its state)', async () => {
+    const own = new WarmSuiteRunner();
+    try {
+      const file = join(fixtures, '..', 'reuse', 'imports-package.ts');
+      for (let i = 0; i < 2; i++) {
+        expect((await judgeWith(file, own)).passed).toBe(true);
+        expect(own.lastTimings?.phases?.thread).toBe('new');
+      }
+    } finally {
+      own.close();
     }
   });
 });
@@ -134,12 +189,10 @@ describe('the verifier daemon (verify\'s warm runs) agrees with cold runs too', 
   // A daemon of this test's own (its socket in a folder of ours), gone when the test ends.
   const saved = { dir: process.env.XDG_RUNTIME_DIR, daemon: process.env.LEARN_DS_DAEMON };
   const run = daemonRunner({ fallback: () => Promise.reject(new Error('the daemon did not answer: a cold fallback would hide it')) });
-  let cold = new Map<string, Verdict>();
-  beforeAll(async () => {
+  beforeAll(() => {
     process.env.XDG_RUNTIME_DIR = tempDir('learn-ds-daemon-');
     process.env.LEARN_DS_DAEMON = '1';
-    cold = await coldOnce();
-  }, 240_000);
+  });
   afterAll(async () => {
     await stopDaemon();
     if (saved.dir === undefined) delete process.env.XDG_RUNTIME_DIR;
@@ -147,9 +200,9 @@ describe('the verifier daemon (verify\'s warm runs) agrees with cold runs too', 
     process.env.LEARN_DS_DAEMON = saved.daemon;
   });
 
-  test.for(cases)('%s', async ([name, file]) => {
+  test.for(cases)('%s', { timeout: 240_000 }, async ([name, file]) => {
     const warm = await verify({ exercise, file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40 }, run);
-    expect(warm).toEqual(cold.get(name));
+    expect(warm).toEqual(await coldOf(name));
   });
 });
 
@@ -193,16 +246,17 @@ describe('the warm verifier', () => {
   });
 
   test("a proof's run (stopWhen) skips the checks after the first failure naming the mistake, warm as cold; the next run is whole", async () => {
-    // The mutant whose named failure comes earliest, so that there are checks left to skip.
+    // The mutant whose named failure comes earliest, so that there are checks left to skip. Its
+    // whole verdict: the cold one above (which every warm run of it was checked to equal).
     const full = new Map<ReturnType<typeof mutantsOf>[number], Verdict>();
-    for (const m of mutantsOf(exercise.dir)) full.set(m, await judgeWith(m.file, runner));
+    for (const m of mutantsOf(exercise.dir)) full.set(m, await coldOf(`mutant ${m.name}`));
     const named = (c: Verdict['checks'][number], text: string) => !c.passed && `${c.name}\n${c.message}\n${c.detail ?? ''}`.toLowerCase().includes(text.toLowerCase());
     const [mutant, whole] = [...full].sort(([a, va], [b, vb]) => va.checks.findIndex((c) => named(c, a.expect)) - vb.checks.findIndex((c) => named(c, b.expect)))[0]!;
     const at = whole.checks.findIndex((c) => named(c, mutant.expect));
     expect(at).toBeGreaterThan(0);
     expect(at).toBeLessThan(whole.checks.length - 1);
     const request = { exercise, file: mutant.file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40, stopWhen: mutant.expect.toUpperCase() };
-    const [warm, cold] = [await verify(request, (r) => runner.run(r)), await verify(request)];
+    const [warm, cold] = await Promise.all([verify(request, (r) => runner.run(r)), verify(request)]);
     expect(warm).toEqual(cold);
     // Up to the named failure, the very verdict of a whole run; after it, every check skipped.
     expect(warm.checks.slice(0, at + 1)).toEqual(whole.checks.slice(0, at + 1));
@@ -214,7 +268,7 @@ describe('the warm verifier', () => {
   test("a demo drawn warm (a proof draws it in its warm child) is the cold one, pictures and verdict; the next run is the hidden suite's", async () => {
     for (const file of [exercise.solutionPath, exercise.starterPath]) {
       const request = { exercise, file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40 };
-      const [warm, cold] = [await runDemo(request, (r) => runner.run(r)), await runDemo(request)];
+      const [warm, cold] = await Promise.all([runDemo(request, (r) => runner.run(r)), runDemo(request)]);
       expect(warm).toEqual(cold);
       if (file === exercise.solutionPath) expect(warm.pictures.length).toBeGreaterThan(0);
     }
@@ -228,7 +282,7 @@ describe('the warm verifier', () => {
     // A limit in CPU time: 3 s keeps the test short however busy the machine is.
     await runner.prepare({ exerciseDir: exercise.dir, timeoutMs: 3_000 });
     const before = runner.childPid!;
-    const [warm, cold] = [await judgeWith(loop, runner, 3), await judgeWith(loop, undefined, 3)];
+    const [warm, cold] = await Promise.all([judgeWith(loop, runner, 3), judgeWith(loop, undefined, 3)]);
     expect(warm.passed).toBe(false);
     expect(warm.checks[0]!.message).toMatch(/used 3 s of CPU time while checking ".+": is there an infinite loop/);
     expect(warm).toEqual(cold);

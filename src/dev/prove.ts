@@ -58,7 +58,7 @@ function withoutShrinking(): void {
 export async function proveExercise(exercise: Exercise, options: ProofOptions = DEFAULT_PROOF): Promise<Proof> {
   const start = performance.now();
   withoutShrinking();
-  const own = options.runner ? undefined : new WarmSuiteRunner({ reuseThreads: true });
+  const own = options.runner ? undefined : new WarmSuiteRunner();
   const runner: SuiteRunner = options.runner ?? ((r) => own!.run(r));
   const judge = async (subject: string, file: string, seed: number, stopWhen?: string): Promise<Verdict> => {
     const request = { exercise, file, shownFile: subject, seed, timeoutSeconds: PROOF_TIMEOUT_SECONDS };

@@ -346,7 +346,7 @@ export function rulesMarkdown(): string {
 
 /** The runs' rules for one exercise: its proof, then its demo, all through one warm runner. */
 export async function runFindings(exercise: Exercise, options: ProofOptions): Promise<{ findings: Finding[]; ran: string }> {
-  const own = options.runner ? undefined : new WarmSuiteRunner({ reuseThreads: true });
+  const own = options.runner ? undefined : new WarmSuiteRunner();
   const runner: SuiteRunner = options.runner ?? ((r) => own!.run(r));
   let findings: Finding[];
   let proof: Proof;

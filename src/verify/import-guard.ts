@@ -5,6 +5,7 @@
  * itself may be one of them: the project's self-tests verify references and mutants that way.
  */
 import { existsSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, relative } from 'node:path';
 import type { Plugin } from 'vite';
 import { ENV } from './protocol.ts';
@@ -26,6 +27,16 @@ export function refusedImports(): string[] {
   return (store[Symbol.for('learn-ds.refused-imports')] ??= []);
 }
 
+/**
+ * Packages learner code imported, in this process's runs so far: a package keeps its state from
+ * one run to the next in a worker thread kept for another run, so the warm child then gives every
+ * run a new thread (prestarted-pool.ts).
+ */
+export function learnerPackages(): Set<string> {
+  const store = globalThis as { [key: symbol]: Set<string> | undefined };
+  return (store[Symbol.for('learn-ds.learner-packages')] ??= new Set());
+}
+
 export function importGuard(): Plugin {
   return {
     name: 'learn-ds-import-guard',
@@ -39,6 +50,7 @@ export function importGuard(): Plugin {
       const known = existsSync(from);
       if (known && isLearnDsCode(from)) return null;
       const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      if (resolved && !isBuiltin(source) && (resolved.external || fileOf(resolved.id).includes('/node_modules/'))) learnerPackages().add(source);
       if (!resolved || resolved.external) return resolved;
       const target = fileOf(resolved.id);
       const subject = process.env[ENV.subject];

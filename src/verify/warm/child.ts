@@ -24,7 +24,7 @@ function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
-/** The learner's file and what it imports (outside node_modules), in every Vite environment. */
+/** The learner's file and what it imports (outside node_modules), in every Vite environment and in the worker thread. */
 function invalidateLearnerModules(vitest: Vitest, file: string): void {
   const files = new Set<string>([file]);
   for (const project of vitest.projects) {
@@ -40,7 +40,12 @@ function invalidateLearnerModules(vitest: Vitest, file: string): void {
       }
     }
   }
-  for (const f of files) vitest.invalidateFile(f);
+  for (const f of files) {
+    vitest.invalidateFile(f);
+    // A worker thread kept from an earlier run (prestarted-pool.ts) keeps the modules it fetched:
+    // these are fetched anew there too (what vitest's watch mode does with a changed file).
+    vitest.watcher.invalidates.add(f);
+  }
 }
 
 async function runOnce(vitest: Vitest, specs: TestSpecification[], message: RunMessage): Promise<{ exitCode: number; phases: RunPhases }> {

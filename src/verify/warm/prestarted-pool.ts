@@ -7,12 +7,13 @@
  * A thread started early was given the environment of the run before; the run's own (learner file,
  * seed, report file: what the hidden setup and suite read) is handed to it before vitest's "start".
  *
- * Proofs (REUSE_THREADS_ENV) go further: a thread whose run left it as it was found (the same kinds
- * of resources in its event loop, no global, process or built-in property changed) serves the next
- * run, vitest's "start" and "stop" answered here so that its runtime stays up. The run's own modules
- * are still evaluated afresh (vitest resets them before each file under `isolate`), setup.ts puts back
- * what it wraps, and the harness resets its per-run state. A run then costs a third to a tenth of
- * its CPU. Learners' runs never reuse a thread.
+ * With REUSE_THREADS_ENV (the warm runner's default) it goes further: a thread whose run left it
+ * as it was found (checkClean says what that means) serves the next run, vitest's "start" and
+ * "stop" answered here so that its runtime stays up. The run's own modules are still evaluated
+ * afresh (vitest resets them before each file under `isolate`), setup.ts puts back what it wraps,
+ * and the harness resets its per-run state. A run then costs a third to a tenth of its CPU, and a
+ * save in watch waits for no thread. Any doubt, and the next run gets a new thread, as before;
+ * the verdicts are a cold run's (test/warm-verifier.test.ts).
  */
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -20,12 +21,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Writable } from 'node:stream';
 import type { PoolOptions, PoolWorker, WorkerRequest } from 'vitest/node';
+import { learnerPackages } from '../import-guard.ts';
+import { REUSE_THREADS_ENV } from './protocol.ts';
 
 export const PRESTARTED_POOL = 'learn-ds-threads';
 /** Set to "1" by the warm child: hidden.config.ts then runs its suites in this pool. */
 export const PRESTARTED_POOL_ENV = 'LEARN_DS_PRESTARTED_POOL';
-/** Set to "1" where a thread may serve several runs (proofs): see PrestartedThreadsWorker. */
-export const REUSE_THREADS_ENV = 'LEARN_DS_REUSE_THREADS';
 /** Where the child reads whether its last run had a new thread or one kept from a run before. */
 export const THREAD_OF_LAST_RUN = Symbol.for('learn-ds.prestarted-pool.last-thread');
 
@@ -34,14 +35,64 @@ export const THREAD_OF_LAST_RUN = Symbol.for('learn-ds.prestarted-pool.last-thre
 // JavaScript, run by Node as it is.
 const ENTRY = `
 import { workerData } from 'node:worker_threads';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { getHeapStatistics } from 'node:v8';
 const { vitestEntry, envPort, preload } = workerData;
+const require = createRequire(vitestEntry);
+// Real timers made in a run, whoever made them but vitest: one still pending when the run ends
+// would fire in the next. Recorded from here on, before vitest or any run takes the functions, by
+// the global names and node:timers' alike (the hidden setup tracks the global ones for the learner).
+let made = [];
+const nodeTimers = require('node:timers');
+/** Whether the code that asked for a timer is vitest's (past this file's and the hidden setup's wrappers). */
+function byVitest() {
+  const format = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = (_error, sites) => sites;
+  Error.stackTraceLimit = 6;
+  const sites = new Error().stack;
+  Error.prepareStackTrace = format;
+  Error.stackTraceLimit = limit;
+  const caller = Array.isArray(sites) ? sites.map((site) => site.getFileName() ?? '').find((file) => !file.startsWith('data:') && !/[\\/]harness[\\/]setup\\.ts$/.test(file)) : undefined;
+  return caller !== undefined && /[\\/]node_modules[\\/](?:@vitest|vitest)[\\/]/.test(caller);
+}
+for (const name of ['setTimeout', 'setInterval']) {
+  const original = nodeTimers[name];
+  const recording = function (...args) {
+    const timer = original.apply(this, args);
+    if (!byVitest()) made.push(timer);
+    return timer;
+  };
+  Object.defineProperties(recording, Object.getOwnPropertyDescriptors(original));
+  nodeTimers[name] = recording;
+  globalThis[name] = recording;
+}
+// node:timers/promises' timers resolve a promise: pending ones are counted.
+const promiseTimers = require('node:timers/promises');
+let sleeping = 0;
+for (const name of ['setTimeout', 'setImmediate']) {
+  const original = promiseTimers[name];
+  promiseTimers[name] = function (...args) {
+    sleeping++;
+    return original.apply(this, args).finally(() => sleeping--);
+  };
+}
+const promiseInterval = promiseTimers.setInterval;
+let intervals = 0;
+promiseTimers.setInterval = function (...args) {
+  intervals++;
+  return promiseInterval.apply(this, args);
+};
+syncBuiltinESMExports();
 await import(vitestEntry);
 // What every run imports first (kit-bundle.ts): imported now, it is ready when the run starts.
 if (preload) await import(preload).catch(() => {});
 // What a run could leave changed for the next one in this thread: the global object's and
 // process's properties, and the built-ins' (their statics and prototypes), as found at start.
 const builtins = [Object, Array, Function, String, Number, Boolean, Symbol, BigInt, Date, RegExp, Error, Promise, Map, Set, WeakMap, WeakSet, ArrayBuffer, Uint8Array, JSON, Math, Reflect, Atomics, Intl];
-const watched = [globalThis, process, performance, ...builtins, ...builtins.map((b) => b.prototype).filter(Boolean)];
+// Node's own modules as learner code may patch them (fs.readFileSync, http.request, …).
+const nodeModules = ['fs', 'fs/promises', 'http', 'https', 'net', 'dns', 'crypto', 'events', 'timers', 'timers/promises', 'util', 'child_process', 'os', 'path', 'url', 'stream', 'buffer', 'zlib', 'perf_hooks', 'async_hooks', 'worker_threads', 'module', 'vm', 'assert'];
+const watched = [globalThis, process, performance, ...builtins, ...builtins.map((b) => b.prototype).filter(Boolean), ...nodeModules.map((m) => require('node:' + m))];
 function snapshot() {
   return watched.map((object) => {
     const props = new Map();
@@ -57,7 +108,9 @@ function snapshot() {
 // thread from serving another run.
 const EVERY_RUN = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', '__vitest_worker__', 'exit'];
 const FIRST_RUN = [...EVERY_RUN, 'console', 'AbortController', '__vitest_mocker__', '__vitest_index__', '__vitest_required__', 'Symbol(vitest:SAFE_TIMERS)', 'Symbol(learn-ds.setup.first-found)', '_eventsCount', 'prepareStackTrace'];
-const names = ['globalThis', 'process', 'performance', ...builtins.map((b) => b.name ?? String(b)), ...builtins.filter((b) => b.prototype).map((b) => (b.name ?? String(b)) + '.prototype')];
+const names = ['globalThis', 'process', 'performance', ...builtins.map((b) => b.name ?? String(b)), ...builtins.filter((b) => b.prototype).map((b) => (b.name ?? String(b)) + '.prototype'), ...nodeModules.map((m) => 'node:' + m)];
+/** A thread that grew this large is not kept (the next run would pay its garbage collections). */
+const MAX_HEAP = 384 * 1024 * 1024;
 /** The properties a run changed, of those it should not have. */
 function changed(before, after, allowed) {
   const found = [];
@@ -72,15 +125,35 @@ function changed(before, after, allowed) {
   });
   return found;
 }
+/**
+ * What the run left running: its timers still pending, vitest's own aside (its runner sends task
+ * updates at most every 100 ms), node:timers/promises' timers still pending, and any other resource
+ * in the event loop now and not before the run (by kind: a socket, a server, an immediate…).
+ */
+function leftRunning(before, after) {
+  const left = after.filter((kind) => kind !== 'Timeout');
+  for (const kind of before) {
+    const i = left.indexOf(kind);
+    if (i >= 0) left.splice(i, 1);
+  }
+  // A timer is done once fired (a timeout) or cleared; a timer without the mark counts as running.
+  for (const timer of made) if (timer._destroyed !== true) left.push(timer._repeat ? 'an interval' : 'a timeout');
+  if (sleeping > 0) left.push(sleeping + ' node:timers/promises timer(s)');
+  if (intervals > 0) left.push('a node:timers/promises interval');
+  return left;
+}
 let before;
+let resourcesBefore = [];
 let runs = 0;
 envPort.on('message', (message) => {
   if (message.check) {
     let answer;
     try {
-      answer = { resources: process.getActiveResourcesInfo(), changed: before ? changed(before, snapshot(), ++runs === 1 ? FIRST_RUN : EVERY_RUN) : ['(no snapshot)'] };
+      const heap = getHeapStatistics().used_heap_size;
+      answer = { left: leftRunning(resourcesBefore, process.getActiveResourcesInfo()), changed: before ? changed(before, snapshot(), ++runs === 1 ? FIRST_RUN : EVERY_RUN) : ['(no snapshot)'] };
+      if (heap > MAX_HEAP) answer.changed.push('heap ' + Math.round(heap / 1048576) + ' MB');
     } catch (error) {
-      answer = { resources: [], changed: [String(error)] };
+      answer = { left: [], changed: [String(error)] };
     }
     envPort.postMessage(answer);
     return;
@@ -89,6 +162,9 @@ envPort.on('message', (message) => {
   for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
   for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
   before = snapshot();
+  resourcesBefore = process.getActiveResourcesInfo();
+  made = [];
+  intervals = 0;
   envPort.postMessage('applied');
 });
 envPort.postMessage('ready');
@@ -137,8 +213,6 @@ function reply<T = true>(port: MessagePort): Promise<T> {
 }
 
 let spare: Thread | undefined;
-/** The resources a thread's event loop holds after a run that left nothing running (reuse-threads). */
-let cleanResources: string | undefined;
 let preload: string | undefined;
 
 /** A module every run of this process imports (the kit bundle's preload.mjs): new threads import it ahead. */
@@ -155,6 +229,13 @@ function takeSpare(options: PoolOptions): Thread | undefined {
 }
 
 const reuse = () => process.env[REUSE_THREADS_ENV] === '1';
+
+/** Whether a check of the run failed by running out of time (vitest's own message for it). */
+function timedOutCheck(options: PoolOptions): boolean {
+  const timedOut = (task: { result?: { errors?: ReadonlyArray<{ message?: string }> }; tasks?: readonly unknown[] }): boolean =>
+    (task.result?.errors ?? []).some((e) => /timed out/i.test(e.message ?? '')) || (task.tasks ?? []).some((t) => timedOut(t as typeof task));
+  return options.project.vitest.state.getFiles().some(timedOut);
+}
 
 class PrestartedThreadsWorker implements PoolWorker {
   readonly name = PRESTARTED_POOL;
@@ -209,21 +290,23 @@ class PrestartedThreadsWorker implements PoolWorker {
   }
 
   /**
-   * Whether the run left the thread as it found it: the same kinds of resources in its event loop
-   * (a timer or socket left running would fire into the next run), and no global or built-in
-   * changed (a patched Math.random or Date would change the next run's verdict).
+   * Whether the run left the thread as it found it: nothing new running in its event loop (a
+   * socket or timer left running would act in the next run), no global, process, built-in or Node
+   * module property changed (a patched Math.random or fs.readFileSync would change the next run's
+   * verdict), no package imported by learner code (its state would outlive the run), no check cut
+   * by its time limit (the learner's code may still be at work), the heap not grown large.
    */
   private async checkClean(thread: Thread): Promise<boolean> {
-    const answer = reply<{ resources: string[]; changed: string[] }>(thread.envPort);
+    const answer = reply<{ left: string[]; changed: string[] }>(thread.envPort);
     thread.envPort.postMessage({ check: true });
     const got = await Promise.race([answer, thread.exited.then(() => undefined)]);
     if (!got) return false;
-    const resources = [...got.resources].sort().join();
-    // The first run in this process is a proof's reference: what it left is what a run leaves.
-    cleanResources ??= resources;
-    const clean = resources === cleanResources && got.changed.length === 0;
-    if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: thread ${clean ? 'kept' : 'not kept'} after its run: ${resources} | changed: ${got.changed.join(', ') || 'nothing'}\n`);
-    return clean;
+    const reasons = [...got.left.map((kind) => `left running: ${kind}`), ...got.changed.map((what) => `changed: ${what}`)];
+    const packages = [...learnerPackages()];
+    if (packages.length > 0) reasons.push(`learner code imports ${packages.join(', ')}`);
+    if (timedOutCheck(this.options)) reasons.push('a check ran out of time');
+    if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the run's thread ${reasons.length === 0 ? 'is kept for the next run' : `is not kept (${reasons.join('; ')})`}\n`);
+    return reasons.length === 0;
   }
 
   async start(): Promise<void> {

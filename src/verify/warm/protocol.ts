@@ -19,6 +19,12 @@ export interface RunMessage {
   demo?: boolean;
 }
 
+/**
+ * Set to "1" in the warm child where a worker thread a run left clean may serve the next run
+ * (prestarted-pool.ts); "0" in the environment of learn-ds turns it off (WarmSuiteRunner).
+ */
+export const REUSE_THREADS_ENV = 'LEARN_DS_REUSE_THREADS';
+
 /** Where a run's time went, from vitest's own per-file diagnostics (ms, summed over files). */
 export interface RunPhases {
   /** The whole run as the child saw it: worker start to report written. */

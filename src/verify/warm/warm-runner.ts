@@ -19,8 +19,7 @@ import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteO
 import { orphanGuard } from '../orphan-guard.ts';
 import { RunLimit, groupCpuMs, limitsFor, testTimeoutMs } from '../cpu-limit.ts';
 import { warmChildScript } from './child-script.ts';
-import { REUSE_THREADS_ENV } from './prestarted-pool.ts';
-import { isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
+import { REUSE_THREADS_ENV, isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
 
 /** The end of a stream, at most `max` characters: learner code may print megabytes. */
 export class Tail {
@@ -63,9 +62,9 @@ export interface WarmTimings {
 
 export interface WarmRunnerOptions {
   /**
-   * Let a worker thread that a run left clean serve the next run (prestarted-pool.ts): several
-   * times cheaper a run, for proofs, whose files are learn-ds's own. Learners' runs always get a
-   * new thread, as a cold run does.
+   * Let a worker thread that a run left clean serve the next run (prestarted-pool.ts says what
+   * clean is): a run then costs a third to a tenth of its CPU, and watch's save → verdict loses a
+   * thread's start. On unless false here or LEARN_DS_REUSE_THREADS=0 (then a new thread a run).
    */
   reuseThreads?: boolean;
 }
@@ -218,7 +217,7 @@ export class WarmSuiteRunner {
         FORCE_COLOR: '0',
         NO_COLOR: '1',
         CI: 'true',
-        ...(this.options.reuseThreads ? { [REUSE_THREADS_ENV]: '1' } : {}),
+        [REUSE_THREADS_ENV]: this.options.reuseThreads !== false && process.env[REUSE_THREADS_ENV] !== '0' ? '1' : '0',
       },
       // Its own process group, as in a cold run: a kill ends the child and all it started.
       detached: true,
