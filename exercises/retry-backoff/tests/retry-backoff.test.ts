@@ -1,4 +1,4 @@
-import { test } from 'vitest';
+import { test, vi } from 'vitest';
 import {
   advance,
   bar,
@@ -532,7 +532,15 @@ async function failUntilAttempt(n: number, signal: AbortSignal): Promise<{ scrip
   const script = alwaysFailing(0);
   const t = track(start(script.op, { maxAttempts: 5, baseDelayMs: 1000, maxDelayMs: 8000, signal }));
   await flushMicrotasks();
-  for (let i = 0; i < 20_000 && script.count < n && t.settled === undefined; i++) await advance(1);
+  // Up to 20 s of virtual time, timer by timer (advance() stopped early): it stops at the very moment
+  // attempt n is called, as 1 ms steps would, without a probe timer and two macrotasks per millisecond.
+  let deadlinePassed = false;
+  const deadline = setTimeout(() => { deadlinePassed = true; }, 20_000);
+  while (!deadlinePassed && script.count < n && t.settled === undefined) {
+    vi.advanceTimersToNextTimer();
+    await flushMicrotasks();
+  }
+  clearTimeout(deadline);
   check(script.count === n, `op was called ${script.count} times; expected attempt ${n} to have failed by now (retry ${t.settled ? (t.settled.ok ? 'resolved' : `rejected with ${describeThrown(t.settled.value)}`) : 'is pending'})`);
   check(t.settled === undefined, () => `attempt ${n} of 5 failed, and retry already ${t.settled!.ok ? 'resolved' : `rejected with ${describeThrown(t.settled!.value)}`}; expected it to wait and retry`);
   return { script, t };
