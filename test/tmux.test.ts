@@ -32,6 +32,13 @@ async function workspaceWithFirstExercise(): Promise<{ dir: string; file: string
   return { dir, file: join(dir, 'learn-ds', chapterSlug(first.chapterInfo), first.file) };
 }
 
+/**
+ * One package copy whose catalog is the long-verify fixture, for both tests that need it: each copy
+ * builds its own launcher bundle and kit bundle on first use.
+ */
+let longVerifyPackage: string | undefined;
+const longVerifyCopy = () => (longVerifyPackage ??= packageCopy(join(repoRoot, 'test', 'fixtures', 'long-verify')));
+
 const passedLine = /All \d+ checks passed\./;
 const failedLine = /\d+ of \d+ checks failed\./;
 
@@ -96,7 +103,7 @@ describe.skipIf(skip)(title, () => {
 
   test('verify of an exercise announced as long: the announcement, a progress bar, then the verdict with the bar erased; Ctrl-C still stops it', async () => {
     // A package whose catalog is a fixture exercise with longVerify, and a daemon of this test's own.
-    const root = packageCopy(join(repoRoot, 'test', 'fixtures', 'long-verify'));
+    const root = longVerifyCopy();
     const dir = tempDir();
     copyFileSync(join(repoRoot, 'test', 'fixtures', 'long-verify', 'solutions', 'long-fixture.ts'), join(dir, 'mine.ts'));
     const env = { XDG_RUNTIME_DIR: tempDir('learn-ds-daemon-'), LEARN_DS_DAEMON: '1' };
@@ -122,7 +129,7 @@ describe.skipIf(skip)(title, () => {
 
   test('watch of an exercise announced as long: a progress bar beside "verifying" while it runs, gone with the verdict', async () => {
     const fixture = join(repoRoot, 'test', 'fixtures', 'long-verify');
-    const root = packageCopy(fixture);
+    const root = longVerifyCopy();
     const dir = tempDir();
     const cli = (...args: string[]) => execa(process.execPath, [join(root, 'bin', 'learn-ds.js'), ...args], { cwd: dir, reject: false, stdin: 'ignore', env: { CI: 'true', LEARN_DS_WORKSPACE: '' } });
     expect((await cli('start', 'long-fixture')).exitCode).toBe(0);
