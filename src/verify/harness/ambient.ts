@@ -30,6 +30,8 @@ function trap(node: NodeId, what: keyof typeof ADVICE): () => never {
 
 function aroundNodeCode(node: NodeId, run: () => void): void {
   const saved = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, dateNow: Date.now, perfNow: performance.now, random: Math.random };
+  // performance.now is Performance.prototype's: the trap is the object's own, removed after.
+  const ownPerfNow = Object.prototype.hasOwnProperty.call(performance, 'now');
   globalThis.setTimeout = trap(node, 'setTimeout') as unknown as typeof setTimeout;
   globalThis.setInterval = trap(node, 'setInterval') as unknown as typeof setInterval;
   Date.now = trap(node, 'Date.now()');
@@ -41,7 +43,8 @@ function aroundNodeCode(node: NodeId, run: () => void): void {
     globalThis.setTimeout = saved.setTimeout;
     globalThis.setInterval = saved.setInterval;
     Date.now = saved.dateNow;
-    performance.now = saved.perfNow;
+    if (ownPerfNow) performance.now = saved.perfNow;
+    else delete (performance as { now?: unknown }).now;
     Math.random = saved.random;
   }
 }
