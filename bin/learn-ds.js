@@ -65,8 +65,9 @@ async function build() {
     // binaries, packages that start workers or load files beside themselves, and what only the
     // hidden runs and the authors' tools use.
     external: [...EXTERNAL, ...EXTERNAL.map((name) => `${name}/*`)],
-    // Statements' and hints' code highlighting, loaded at the first code block, not at start.
-    alias: { 'cli-highlight': join(root, 'src', 'report', 'lazy-highlight.ts') },
+    // Statements' and hints' code highlighting, loaded at the first code block, not at start;
+    // marked-terminal's emoji table, never used (markdown.ts renders without emoji codes).
+    alias: { 'cli-highlight': join(root, 'src', 'report', 'lazy-highlight.ts'), 'node-emoji': join(root, 'src', 'report', 'lazy-emoji.ts') },
     // Bundled CommonJS packages call require() for Node's own modules.
     banner: { js: "import { createRequire as __learnDsRequire } from 'node:module'; const require = __learnDsRequire(import.meta.url);" },
     metafile: true,
