@@ -33,6 +33,15 @@ function processesOf(runtimeDir: string): Array<{ pid: number; daemon: boolean }
   return found;
 }
 const daemons = (dir: string) => processesOf(dir).filter((p) => p.daemon).map((p) => p.pid);
+/** The daemon's warm type checker (a TypeScript helper it starts for the first check). */
+const typeHelpers = (dir: string) =>
+  processesOf(dir).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('tsPath');
+    } catch {
+      return false;
+    }
+  });
 
 function setUp(env: Record<string, string> = {}) {
   const runtimeDir = tempDir('learn-ds-daemon-');
@@ -46,23 +55,63 @@ function setUp(env: Record<string, string> = {}) {
 }
 
 describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
-  test('the first verify starts it, the next reuses it; stop ends it and every process it started', async () => {
-    const { runtimeDir, verifyOnce, stop } = setUp();
-    const first = await verifyOnce();
-    expect(first.exitCode, first.stderr).toBe(0);
-    const [pid] = daemons(runtimeDir);
-    expect(pid).toBeDefined();
-    const second = await verifyOnce();
-    expect(second.exitCode, second.stderr).toBe(0);
-    expect(second.stdout).toContain('✓');
-    expect(daemons(runtimeDir)).toEqual([pid]);
-    expect(processesOf(runtimeDir).length).toBeGreaterThan(1); // the daemon and its warm vitest child
+  // One daemon from its start to its stop, shared by these four tests in order (each daemon's start
+  // loads vitest and its warm child: one is enough to see it started, reused, checking types and stopped).
+  describe('one daemon, from the first verify to stop', () => {
+    const { runtimeDir, base, verifyOnce, stop } = setUp({ LEARN_DS_DEBUG: '1' });
+    let pid: number | undefined;
 
-    const stopped = await stop();
-    expect(stopped.stdout).toContain(`Stopped the warm verifier (pid ${pid})`);
-    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
-    expect((await stop()).stdout).toContain('No verifier was running.');
-  }, 120_000);
+    test('--no-daemon and LEARN_DS_DAEMON=0 verify without one; the first verify starts it, and the daemon makes the preflight: a syntax error is answered as a cold verify answers it (file:line:col, exit 1)', async () => {
+      const broken = join(tempDir(), 'broken.ts');
+      copyFileSync(join(repoRoot, 'test', 'fixtures', 'bad-input', 'syntax-error.ts'), broken);
+      const verifyBroken = (extra: string[]) => learnDs(tempDir(), ['verify', exercise.id, '--file', broken, '--seed', '1', ...extra], base);
+      const cold = await verifyBroken(['--no-daemon']);
+      expect(cold.exitCode).toBe(1);
+      expect(cold.stdout).toMatch(/broken\.ts:2:\d+: syntax error/);
+      expect((await verifyOnce({ LEARN_DS_DAEMON: '0' })).exitCode).toBe(0);
+      // Neither started one (a daemon would start before its preflight, for any file).
+      expect(processesOf(runtimeDir)).toEqual([]);
+      // Twice through the daemon: once started for it, once warm.
+      for (const started of [true, false]) {
+        const warm = await verifyBroken([]);
+        expect(warm.stderr).toContain(`the verifier daemon served this run${started ? ' (started for it)' : ''}`);
+        expect(warm.exitCode).toBe(1);
+        expect(warm.stdout).toMatch(/broken\.ts:2:\d+: syntax error/);
+        expect(warm.stdout).toBe(cold.stdout);
+      }
+      [pid] = daemons(runtimeDir);
+      expect(pid).toBeDefined();
+    }, 120_000);
+
+    test('the next verify reuses it', async () => {
+      const second = await verifyOnce();
+      expect(second.exitCode, second.stderr).toBe(0);
+      expect(second.stdout).toContain('✓');
+      expect(second.stderr).toMatch(/the verifier daemon served this run$/m);
+      expect(daemons(runtimeDir)).toEqual([pid]);
+      expect(processesOf(runtimeDir).length).toBeGreaterThan(1); // the daemon and its warm vitest child
+    }, 120_000);
+
+    test("after an edit, the type check is the daemon's (a warm TypeScript helper), with the cold check's errors", async () => {
+      // Content no earlier check has seen (type checks are cached by content): the daemon checks it.
+      const file = join(tempDir(), 'edited.ts');
+      for (const edit of [1, 2]) {
+        writeFileSync(file, `${readFileSync(exercise.solutionPath, 'utf8')}\nexport const n: number = 'x'; // ${edit} ${Date.now()}\n`);
+        const edited = await learnDs(tempDir(), ['verify', exercise.id, '--file', file, '--seed', '1'], { ...base, LEARN_DS_TYPECHECK: '1' });
+        expect(edited.exitCode, edited.stderr).toBe(0);
+        expect(edited.stdout).toContain("Type 'string' is not assignable to type 'number'.");
+      }
+      expect(typeHelpers(runtimeDir)).toHaveLength(1);
+      expect(daemons(runtimeDir)).toEqual([pid]);
+    }, 120_000);
+
+    test('stop ends it and every process it started, the type-check helper too', async () => {
+      const stopped = await stop();
+      expect(stopped.stdout).toContain(`Stopped the warm verifier (pid ${pid})`);
+      await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
+      expect((await stop()).stdout).toContain('No verifier was running.');
+    });
+  });
 
   test('it is replaced when what a hidden run depends on changes (here the environment: LEARN_DS_SCENARIOS)', async () => {
     const { runtimeDir, verifyOnce, stop } = setUp();
@@ -108,23 +157,6 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
   }, 180_000);
 
-  test("after an edit, the type check is the daemon's (a warm TypeScript helper), with the cold check's errors; stop ends the helper too", async () => {
-    const { runtimeDir, base, verifyOnce, stop } = setUp();
-    expect((await verifyOnce()).exitCode).toBe(0);
-    // Content no earlier check has seen (type checks are cached by content): the daemon checks it.
-    const file = join(tempDir(), 'edited.ts');
-    const helper = () => processesOf(runtimeDir).filter((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('tsPath'));
-    for (const edit of [1, 2]) {
-      writeFileSync(file, `${readFileSync(exercise.solutionPath, 'utf8')}\nexport const n: number = 'x'; // ${edit} ${Date.now()}\n`);
-      const edited = await learnDs(tempDir(), ['verify', exercise.id, '--file', file, '--seed', '1'], { ...base, LEARN_DS_TYPECHECK: '1' });
-      expect(edited.exitCode, edited.stderr).toBe(0);
-      expect(edited.stdout).toContain("Type 'string' is not assignable to type 'number'.");
-    }
-    expect(helper()).toHaveLength(1);
-    await stop();
-    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
-  }, 120_000);
-
   test('it exits by itself when idle, leaving no process', async () => {
     const { runtimeDir, verifyOnce } = setUp({ LEARN_DS_DAEMON_IDLE_SECONDS: '2', LEARN_DS_DEBUG: '1' });
     const run = await verifyOnce();
@@ -134,25 +166,6 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     expect(run.stderr).toContain('the verifier daemon served this run');
     await expect.poll(() => processesOf(runtimeDir), { timeout: 15_000, interval: 250 }).toEqual([]);
   }, 60_000);
-
-  test('the daemon makes the preflight: a syntax error is answered as a cold verify answers it (file:line:col, exit 1)', async () => {
-    const { runtimeDir, base, stop } = setUp({ LEARN_DS_DEBUG: '1' });
-    const broken = join(tempDir(), 'broken.ts');
-    copyFileSync(join(repoRoot, 'test', 'fixtures', 'bad-input', 'syntax-error.ts'), broken);
-    const verifyBroken = (extra: string[]) => learnDs(tempDir(), ['verify', exercise.id, '--file', broken, '--seed', '1', ...extra], base);
-    const cold = await verifyBroken(['--no-daemon']);
-    // Twice through the daemon: once started for it, once warm.
-    for (const started of [true, false]) {
-      const warm = await verifyBroken([]);
-      expect(warm.stderr).toContain(`the verifier daemon served this run${started ? ' (started for it)' : ''}`);
-      expect(warm.exitCode).toBe(1);
-      expect(warm.stdout).toMatch(/broken\.ts:2:\d+: syntax error/);
-      expect(warm.stdout).toBe(cold.stdout);
-    }
-    expect(cold.exitCode).toBe(1);
-    await stop();
-    await expect.poll(() => processesOf(runtimeDir), { timeout: 5_000 }).toEqual([]);
-  }, 120_000);
 
   test('a change to any file under src/ replaces it, one the command never loads included, and a new file too', async () => {
     // A copy of learn-ds (its dependencies linked), so that its sources can change without
@@ -192,12 +205,6 @@ describe.runIf(process.platform === 'linux')('the verifier daemon', () => {
     rmSync(root, { recursive: true, force: true });
   }, 240_000);
 
-  test('--no-daemon and LEARN_DS_DAEMON=0 verify without one', async () => {
-    const { runtimeDir, verifyOnce } = setUp();
-    expect((await verifyOnce({}, ['--no-daemon'])).exitCode).toBe(0);
-    expect((await verifyOnce({ LEARN_DS_DAEMON: '0' })).exitCode).toBe(0);
-    expect(processesOf(runtimeDir)).toEqual([]);
-  }, 60_000);
 });
 
 describe('when the daemon is used, and what replaces it', () => {
@@ -252,6 +259,8 @@ describe('when the daemon is used, and what replaces it', () => {
   test('learn-ds\'s fingerprint changes with the environment a hidden run reads, not with others', () => {
     const base = { PATH: '/usr/bin', LEARN_DS_COMMAND: 'learn-ds' };
     expect(learnDsFingerprint({ ...base, LEARN_DS_WORKSPACE: '/elsewhere', PWD: '/x' })).toBe(learnDsFingerprint(base));
+    // Whether verify type-checks beside the run is the command's business, not the hidden run's.
+    expect(learnDsFingerprint({ ...base, LEARN_DS_TYPECHECK: '0' })).toBe(learnDsFingerprint(base));
     expect(learnDsFingerprint({ ...base, LEARN_DS_SCENARIOS: '1000' })).not.toBe(learnDsFingerprint(base));
     expect(learnDsFingerprint({ ...base, LEARN_DS_COMMAND: 'npx learn-ds' })).not.toBe(learnDsFingerprint(base));
   });

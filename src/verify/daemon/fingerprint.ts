@@ -17,7 +17,7 @@ import { COMMAND_ENV, learnDsCommand } from '../../command.ts';
 import { packageRoot } from '../../package-paths.ts';
 
 /** Variables that do not change what a hidden run does: leaving them out keeps the daemon. */
-const IRRELEVANT = new Set(['LEARN_DS_WORKSPACE', 'LEARN_DS_DAEMON', 'LEARN_DS_DAEMON_IDLE_SECONDS', 'LEARN_DS_DEBUG', 'LEARN_DS_NO_BUNDLE']);
+const IRRELEVANT = new Set(['LEARN_DS_WORKSPACE', 'LEARN_DS_DAEMON', 'LEARN_DS_DAEMON_IDLE_SECONDS', 'LEARN_DS_DEBUG', 'LEARN_DS_NO_BUNDLE', 'LEARN_DS_TYPECHECK']);
 const RELEVANT = ['NODE_OPTIONS', 'NODE_PATH', 'TZ', 'LANG', 'LC_ALL'];
 
 function stamp(file: string): string {
