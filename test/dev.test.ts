@@ -54,9 +54,14 @@ describe('npm run new, then npm run check, in a copy of the package', () => {
   });
 
   test('new refuses an id that exists, and off a terminal asks for the flags it needs', async () => {
-    expect((await tsx('src/dev/new-cli.ts', 'retry-backoff', '--title', 'x', '--chapter', '27', '--difficulty', 'easy')).stderr).toContain('an exercise of that name exists');
-    expect((await tsx('src/dev/new-cli.ts', 'something')).stderr).toContain('not on a terminal: give --title, --chapter, --difficulty');
-  });
+    // Both at once: neither writes anything, and each is a cold tsx start (15 s and more on a busy machine).
+    const [exists, flags] = await Promise.all([
+      tsx('src/dev/new-cli.ts', 'retry-backoff', '--title', 'x', '--chapter', '27', '--difficulty', 'easy'),
+      tsx('src/dev/new-cli.ts', 'something'),
+    ]);
+    expect(exists.stderr).toContain('an exercise of that name exists');
+    expect(flags.stderr).toContain('not on a terminal: give --title, --chapter, --difficulty');
+  }, 2 * 60_000);
 
   // CI installs tmux (.ci/run); without it, only this test is skipped.
   test.skipIf(!hasTmux())(
