@@ -1,7 +1,7 @@
 // runProperty (src/verify/harness/run-property.ts): a learner's fast-check property run by a suite,
 // seeded, with fast-check's settings fixed, under a CPU limit; and fast-check resolving from a
-// learner's workspace, for exercises where the learner writes the properties.
-import { spawnSync } from 'node:child_process';
+// learner's workspace, for exercises where the learner writes the properties (that a learner file
+// importing it type-checks in a new workspace, as in the editor, is test/workspace.test.ts's tsc run).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -9,7 +9,6 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { isProperty, runProperty, type PropertyRunOptions } from '../src/verify/harness/run-property.ts';
 import { startTypeCheck } from '../src/verify/typecheck.ts';
 import { createWorkspace } from '../src/workspace/workspace.ts';
-import { packageRoot } from '../src/package-paths.ts';
 import { tempDir } from './support/cli.ts';
 
 const base: PropertyRunOptions = { seed: 42, numRuns: 100, cpuLimitMs: 60_000, shrink: true };
@@ -117,15 +116,6 @@ describe('fast-check in a learner workspace', () => {
     'export const prop: fc.IRawProperty<[number]> = fc.property(fc.integer(), (n) => n === n);',
     '',
   ].join('\n');
-
-  test('a learner file importing fast-check type-checks in a new workspace, as in the editor', async () => {
-    const ws = await createWorkspace(tempDir());
-    writeFileSync(join(ws.root, 'props.ts'), learnerFile);
-    const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', ws.root], { encoding: 'utf8' });
-    expect(result.stdout + result.stderr).toBe('');
-    expect(result.status).toBe(0);
-  }, 30_000);
 
   test("an older workspace's tsconfig gains the mapping, keeping the learner's own settings", async () => {
     const ws = await createWorkspace(tempDir());

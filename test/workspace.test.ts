@@ -61,13 +61,20 @@ describe('workspace', () => {
     expect(upgraded.compilerOptions.paths['learn-ds/sim']).toEqual(config.compilerOptions.typeRoots.map((r: string) => r.replace('node_modules/@types', 'src/sim/index.ts')));
   });
 
-  test('a learner file importing the simulation kit type-checks in the workspace', async () => {
+  // One tsc run (a whole program, Node's types and all) for both learner files.
+  test('learner files importing the simulation kit and fast-check type-check in a new workspace, as in the editor', async () => {
     const ws = await createWorkspace(tempDir());
     writeFileSync(join(ws.root, 'node.ts'), [
       "import type { NodeContext, SimNode } from 'learn-ds/sim';",
       'export function createNode(ctx: NodeContext<{ type: string }>): SimNode<{ type: string }> {',
       '  return { receive: (from, message) => ctx.send(from, { type: `${message.type}_ok` }) };',
       '}',
+      '',
+    ].join('\n'));
+    // For exercises where the learner writes fast-check properties (test/run-property.test.ts).
+    writeFileSync(join(ws.root, 'props.ts'), [
+      "import fc from 'fast-check';",
+      'export const prop: fc.IRawProperty<[number]> = fc.property(fc.integer(), (n) => n === n);',
       '',
     ].join('\n'));
     const tsc = join(packageRoot, 'node_modules', 'typescript', 'bin', 'tsc');
