@@ -347,42 +347,51 @@ function describeScenario(s: Scenario): string {
   return `a new bucket ${label(s.capacity, s.refillPerSecond)}, then: ${steps.join('; ')}`;
 }
 
+/** check(), with its detail too built only when the check fails. */
+function checkLazily(condition: boolean, message: () => string, detail: () => string): void {
+  if (!condition) fail(message(), detail());
+}
+
 test('matches a simple token-bucket model over random waits and removals, staying within [0, capacity]', async () => {
   useVirtualTime();
   await holds(
     fc.property(scenarios, ({ capacity, refillPerSecond, steps }) => {
       const b = bucket(capacity, refillPerSecond);
       let model = capacity;
-      const log: string[] = [];
-      const detail = () => `what happened:\n${log.join('\n')}`;
-      const observe = (where: string) => {
+      // What happened, each line written out only for a failure's message (formatting every step,
+      // and the whole story at every check, cost more than the steps).
+      const log: Array<() => string> = [];
+      const detail = () => `what happened:\n${log.map((line) => line()).join('\n')}`;
+      const observe = (where: () => string) => {
         const a = b.available();
-        log.push(`  ${where}: available() → ${show(a)} (expected ${show(model)})`);
-        check(
+        const expected = model;
+        log.push(() => `  ${where()}: available() → ${show(a)} (expected ${show(expected)})`);
+        checkLazily(
           typeof a === 'number' && a >= -TOLERANCE && a <= capacity + TOLERANCE,
-          () => `${where}, available() returned ${show(a)}; it must stay within [0, capacity] = [0, ${capacity}]`,
-          detail(),
+          () => `${where()}, available() returned ${show(a)}; it must stay within [0, capacity] = [0, ${capacity}]`,
+          detail,
         );
-        check(near(a, model), () => `${where}, available() returned ${show(a)}; expected ${show(model)}`, detail());
+        checkLazily(near(a, model), () => `${where()}, available() returned ${show(a)}; expected ${show(expected)}`, detail);
       };
       for (const [i, { waitMs, look, remove }] of steps.entries()) {
         vi.advanceTimersByTime(waitMs);
         model = Math.min(capacity, model + (waitMs / 1000) * refillPerSecond);
-        const where = `at step ${i + 1} (after waiting ${waitMs} ms)`;
+        const where = () => `at step ${i + 1} (after waiting ${waitMs} ms)`;
         if (look) observe(where);
         const taken = b.tryRemove(remove);
         const mustTake = model >= remove + TOLERANCE;
         const mustRefuse = model < remove - TOLERANCE;
         const wanted = mustTake ? 'true' : mustRefuse ? 'false' : 'true or false';
-        log.push(`  ${where}: tryRemove(${remove}) → ${show(taken)} (expected ${wanted}: ${show(model)} available)`);
-        check(
+        const before = model;
+        log.push(() => `  ${where()}: tryRemove(${remove}) → ${show(taken)} (expected ${wanted}: ${show(before)} available)`);
+        checkLazily(
           typeof taken === 'boolean' && !(mustTake && !taken) && !(mustRefuse && taken),
-          () => `${where}, tryRemove(${remove}) returned ${show(taken)} with ${show(model)} tokens available; expected ${wanted}`,
-          detail(),
+          () => `${where()}, tryRemove(${remove}) returned ${show(taken)} with ${show(before)} tokens available; expected ${wanted}`,
+          detail,
         );
         // Within the tolerance either answer is right; follow the learner's.
         if (taken) model = Math.max(0, model - remove);
-        observe(`at step ${i + 1}, after tryRemove(${remove}) → ${show(taken)}`);
+        observe(() => `at step ${i + 1}, after tryRemove(${remove}) → ${show(taken)}`);
       }
     }),
     { describe: ([s]) => describeScenario(s) },
