@@ -29,6 +29,13 @@ async function workspaceWithRecord(): Promise<string> {
 
 /** The terminal is back in cooked mode with echo, and out of the alternate screen. */
 async function terminalRestored(term: TmuxSession): Promise<void> {
+  // Typed once explain has exited: on a busy machine keys typed while it still read the terminal
+  // were its own, and lost (the shell never saw the stty line).
+  const deadline = Date.now() + 60_000;
+  while (descendants(term.shellPid()).length > 0) {
+    if (Date.now() > deadline) throw new Error(`explain is still running 60 s later; the screen is:\n${term.screen()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   term.run(`stty -a | grep -o -- '-\\?icanon\\|-\\?echo ' | tr '\\n' ' '; echo '<stty'`);
   const screen = await term.waitFor(/(\S.*) <stty/);
   const modes = /\n([^\n]*) <stty/.exec(screen)![1]!.trim().split(/\s+/);
