@@ -1,6 +1,6 @@
 // The suite's own statistics, computed another way than the statement's ranks: U by counting, for
-// each canary value, the baseline values below it and equal to it (binary search over the sorted
-// baseline), or pair by pair on small samples. The checks compare the learner's figures with these.
+// each canary value, the baseline values below it and equal to it (one walk over both samples
+// sorted), or pair by pair on small samples. The checks compare the learner's figures with these.
 import type { Side, Verdict, Window } from 'learn-ds/subject/canary-analysis';
 
 export const Z_CRITICAL = 1.6448536269514722;
@@ -14,37 +14,32 @@ export function pairwiseU(baseline: readonly number[], canary: readonly number[]
   return u;
 }
 
-/** The first index of `sorted` whose value is not below `v` (strictly above, with `above`). */
-function lowerBound(sorted: readonly number[], v: number, above = false): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < v || (above && sorted[mid]! === v)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** An ascending copy: a typed array sorts numbers natively, without a comparator call per pair. */
+function sortedCopy(values: readonly number[]): Float64Array {
+  return new Float64Array(values).sort();
 }
 
-/** U of the canary by counting against the sorted baseline: O((m + n) log n). */
-export function countingU(baseline: readonly number[], canary: readonly number[]): number {
-  const sorted = [...baseline].sort((a, b) => a - b);
+/**
+ * U of the canary and Σ (t³ − t) over the groups of equal values of both samples together, in
+ * one walk over both sorted samples: each group of equal values adds, for each of its canary
+ * values, the baseline values below it and half those equal to it. O((m + n) log(m + n)).
+ */
+function countedU(b: Float64Array, c: Float64Array): { u: number; ties: number } {
+  let i = 0;
+  let j = 0;
   let twice = 0;
-  for (const c of canary) {
-    const below = lowerBound(sorted, c);
-    const equal = lowerBound(sorted, c, true) - below;
-    twice += 2 * below + equal;
+  let ties = 0;
+  while (i < b.length || j < c.length) {
+    const v = j >= c.length || (i < b.length && b[i]! < c[j]!) ? b[i]! : c[j]!;
+    const below = i;
+    while (i < b.length && b[i] === v) i++;
+    const start = j;
+    while (j < c.length && c[j] === v) j++;
+    const t = i - below + (j - start);
+    twice += (j - start) * (2 * below + (i - below));
+    ties += t ** 3 - t;
   }
-  return twice / 2;
-}
-
-/** Σ (t³ − t) over the groups of equal values of both samples together. */
-export function tieSum(baseline: readonly number[], canary: readonly number[]): number {
-  const counts = new Map<number, number>();
-  for (const v of [...baseline, ...canary]) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let sum = 0;
-  for (const t of counts.values()) sum += t ** 3 - t;
-  return sum;
+  return { u: twice / 2, ties };
 }
 
 export interface ZParts {
@@ -55,24 +50,34 @@ export interface ZParts {
 }
 
 export function zParts(baseline: readonly number[], canary: readonly number[]): ZParts {
-  const m = canary.length;
-  const n = baseline.length;
+  return zPartsSorted(sortedCopy(baseline), sortedCopy(canary));
+}
+
+function zPartsSorted(b: Float64Array, c: Float64Array): ZParts {
+  const m = c.length;
+  const n = b.length;
   const total = m + n;
-  const u = countingU(baseline, canary);
+  const { u, ties } = countedU(b, c);
   const mean = (m * n) / 2;
   const varianceWithoutTies = (m * n * (total + 1)) / 12;
-  const variance = varianceWithoutTies - (m * n * tieSum(baseline, canary)) / (12 * total * (total - 1));
+  const variance = varianceWithoutTies - (m * n * ties) / (12 * total * (total - 1));
   return { u, mean, variance, varianceWithoutTies };
 }
 
 /** The statement's z: one-sided, continuity-corrected, tie-corrected; 0 when every value is equal. */
 export function latencyZ(baseline: readonly number[], canary: readonly number[]): number {
-  const { u, mean, variance } = zParts(baseline, canary);
+  return zOf(zParts(baseline, canary));
+}
+
+function zOf({ u, mean, variance }: ZParts): number {
   return variance > 1e-12 ? (u - mean - 0.5) / Math.sqrt(variance) : 0;
 }
 
 export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
+  return medianSorted(sortedCopy(values));
+}
+
+function medianSorted(s: Float64Array): number {
   const h = s.length / 2;
   return Number.isInteger(h) ? (s[h - 1]! + s[h]!) / 2 : s[Math.floor(h)]!;
 }
@@ -117,8 +122,10 @@ export function expected(window: Window, o: Options = DEFAULTS): Expected {
   let latency: Verdict = 'wait';
   let lz = NaN;
   if (baseline.latenciesMs.length >= o.minSamples && canary.latenciesMs.length >= o.minSamples) {
-    lz = latencyZ(baseline.latenciesMs, canary.latenciesMs);
-    const rises = median(canary.latenciesMs) > median(baseline.latenciesMs) * (1 + o.maxLatencyIncrease);
+    const b = sortedCopy(baseline.latenciesMs);
+    const c = sortedCopy(canary.latenciesMs);
+    lz = zOf(zPartsSorted(b, c));
+    const rises = medianSorted(c) > medianSorted(b) * (1 + o.maxLatencyIncrease);
     latency = lz >= o.zCritical && rises ? 'fail' : 'pass';
   }
   let errors: Verdict = 'wait';
