@@ -57,17 +57,48 @@ export function rangeOf(h: Histogram, value: number): BucketRange {
 }
 
 /**
+ * The learner's buckets in order, as a walk found them: bucket i is [low(i), high(i)), each starting
+ * where the one before ends. Kept as numbers in one growing Float64Array, not as an object per
+ * bucket: a walk keeps up to ~150,000 of them, and objects that live that long cost the collector
+ * more than the learner's bucketRange.
+ */
+export class Layout {
+  #lows = new Float64Array(1024);
+  #end = 0;
+  count = 0;
+
+  low(i: number): number {
+    return this.#lows[i]!;
+  }
+
+  high(i: number): number {
+    return i + 1 < this.count ? this.#lows[i + 1]! : this.#end;
+  }
+
+  /** Appends the bucket [low, high); `low` is the previous bucket's high end (the walk checks it). */
+  push(low: number, high: number): void {
+    if (this.count === this.#lows.length) {
+      const grown = new Float64Array(this.#lows.length * 2);
+      grown.set(this.#lows);
+      this.#lows = grown;
+    }
+    this.#lows[this.count++] = low;
+    this.#end = high;
+  }
+}
+
+/**
  * Walks the learner's buckets from 0 until one holds `highest`, checking that they follow each
  * other without gaps and are narrow enough; gives up past the statement's limit.
  */
-export function walkBuckets(h: Histogram, o: HistogramOptions): BucketRange[] {
+export function walkBuckets(h: Histogram, o: HistogramOptions): Layout {
   const limit = bucketLimit(o);
-  const buckets: BucketRange[] = [];
+  const buckets = new Layout();
   let range = rangeOf(h, 0);
   check(range.low === 0, () => `bucketRange(0) returned { low: ${num(range.low)}, high: ${num(range.high)} }; expected the first bucket to start at 0`);
   // Each rule as if/fail, not check(…, () => …): no message closure for each of up to ~50,000 buckets.
   for (;;) {
-    buckets.push(range);
+    buckets.push(range.low, range.high);
     const width = range.high - range.low;
     const allowed = 2 * o.relativeError * Math.max(range.low, o.lowest);
     if (!(width <= allowed * (1 + SLACK))) {
@@ -77,9 +108,9 @@ export function walkBuckets(h: Histogram, o: HistogramOptions): BucketRange[] {
       );
     }
     if (range.high > o.highest) return buckets;
-    if (buckets.length >= limit) {
+    if (buckets.count >= limit) {
       fail(
-        `with ${describeOptions(o)}, ${buckets.length} buckets cover only [0, ${num(range.high)}) and the layout goes on up to highest (${num(o.highest)}); ` +
+        `with ${describeOptions(o)}, ${buckets.count} buckets cover only [0, ${num(range.high)}) and the layout goes on up to highest (${num(o.highest)}); ` +
           `expected at most (log2(highest / lowest) + 2) / relativeError = ${limit} buckets in all: a linear layout needs far too many`,
       );
     }
