@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CHECKED_SOURCES, sourceStamps, sourcesDigest, stampsHold } from './lib/sources.js';
+import { CHECKED_SOURCES, sourceStamps, stampsHold } from './lib/sources.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -115,7 +115,7 @@ async function load() {
         }
       }
       // What was just checked stands for this process's code: its daemon fingerprint needs no walk of src/.
-      globalThis[CHECKED_SOURCES] = { digest: sourcesDigest(sources), at: Date.now() };
+      globalThis[CHECKED_SOURCES] = { stamps: sources, at: Date.now() };
       return await import(pathToFileURL(bundle).href);
     } catch {
       // read-only install or a build problem: run the sources directly

@@ -9,9 +9,9 @@ import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, sym
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
-import { sourceStamps, sourcesDigest, stampsHold } from '../bin/lib/sources.js';
+import { sourceStamps, stampsHold } from '../bin/lib/sources.js';
 import { loadCatalog } from '../src/catalog/catalog.ts';
-import { exerciseFingerprint, learnDsFingerprint, learnDsSources } from '../src/verify/daemon/fingerprint.ts';
+import { exerciseFingerprint, learnDsFingerprint, learnDsSources, sourcesDigest } from '../src/verify/daemon/fingerprint.ts';
 import { daemonEnabled } from '../src/verify/daemon/protocol.ts';
 import { learnDs, repoRoot, tempDir } from './support/cli.ts';
 

@@ -2,9 +2,9 @@
 // under src/ (a folder's stamp changes when an entry is added, removed or renamed in it) and of the
 // package files. The launcher records them as it builds its bundle and checks them as it starts
 // (stat calls only); their digest is the verifier daemon's notion of "this learn-ds"
-// (src/verify/daemon/fingerprint.ts), so any change under src/ replaces the daemon.
+// (src/verify/daemon/fingerprint.ts), so any change under src/ replaces the daemon. No hashing here:
+// node:crypto would be ~7 ms of every command's start, and only `verify` needs the digest.
 // Plain JavaScript: the launcher needs it before anything is built.
-import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 
@@ -47,13 +47,5 @@ export function stampsHold(root, stamps) {
   return entries.length > 0 && entries.every(([path, stamp]) => stampOf(prefix + path) === stamp);
 }
 
-/** The stamps' digest: equal digests, equal sources. */
-export function sourcesDigest(stamps) {
-  const lines = Object.keys(stamps)
-    .sort()
-    .map((path) => `${path}=${stamps[path]}`);
-  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
-}
-
-/** Where the launcher leaves the digest it checked, for the code it starts in the same process. */
+/** Where the launcher leaves the stamps it checked, for the code it starts in the same process. */
 export const CHECKED_SOURCES = Symbol.for('learn-ds.checked-sources');

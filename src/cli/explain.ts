@@ -3,7 +3,6 @@
  * in a terminal stepper (src/report/explain/), as a one-screen summary without a terminal, or as
  * one offline HTML page opened in a browser when there is one.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -47,7 +46,9 @@ function browserCommand(env: NodeJS.ProcessEnv = process.env): string | undefine
   return paths.some((p) => p && existsSync(join(p, 'xdg-open'))) ? 'xdg-open' : undefined;
 }
 
-function openInBrowser(command: string, file: string): void {
+async function openInBrowser(command: string, file: string): Promise<void> {
+  // Loaded here: node:child_process at the top would be a cost of every command's start.
+  const { spawn } = await import('node:child_process');
   const child = spawn(command, [file], { detached: true, stdio: 'ignore' });
   child.on('error', () => undefined);
   child.unref();
@@ -69,7 +70,7 @@ export async function runExplain(id: string | undefined, options: ExplainOptions
     await writeFile(page, renderHtml(record));
     const browser = options.open === false ? undefined : browserCommand();
     if (browser) {
-      openInBrowser(browser, page);
+      await openInBrowser(browser, page);
       print(`Opened ${shown(page)} in your browser.`);
     } else {
       print(`Wrote ${shown(page)}: open it in a browser (it works offline, as a local file).`);

@@ -1,12 +1,13 @@
 /**
  * An exercise's statement as `show`, `next` and `start` print it: its heading (number, chapter,
- * section), then the README rendered for the terminal. The renderer is imported only here, when
- * needed: it is the slowest module to load, and `list` must start fast.
+ * section), then the README rendered for the terminal (rendered-markdown.ts: the renderer is the
+ * slowest module to load, and is loaded only when a rendering is not kept).
  */
 import { readFile } from 'node:fs/promises';
 import type { Exercise } from '../catalog/catalog.ts';
 import { exerciseHeading } from '../report/catalog.ts';
-import { style } from '../report/style.ts';
+import { renderedMarkdown, stdoutTarget } from '../report/rendered-markdown.ts';
+import { hintMarkdown } from './hint.ts';
 import { withCommand } from '../command.ts';
 import { CMD, catalog } from './context.ts';
 
@@ -16,7 +17,7 @@ export async function readStatement(exercise: Exercise): Promise<string> {
 }
 
 export async function renderedStatement(exercise: Exercise): Promise<string> {
-  const [markdown, { renderMarkdown, textWidth }] = await Promise.all([readStatement(exercise), import('../report/markdown.ts')]);
-  const body = renderMarkdown(markdown, { width: textWidth(process.stdout), color: style.level > 0 });
+  // The hints rendered and kept too, at this width: the first `hint` then reads its rendering.
+  const body = await renderedMarkdown(await readStatement(exercise), stdoutTarget(), exercise.hints.map(hintMarkdown));
   return `${exerciseHeading(exercise, catalog().exercises.length)}\n\n${body}`;
 }

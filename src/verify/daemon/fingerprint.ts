@@ -4,7 +4,7 @@
  * warm verdict is always the one a cold run would give now.
  * - learn-ds itself: every file and folder under src/, the package files and installed
  *   dependencies (the lock files), Node (bin/lib/sources.js: the launcher checks these stamps as
- *   it starts, and its digest serves the command it starts; without the launcher, src/ is walked);
+ *   it starts, and they serve the command it starts; without the launcher, src/ is walked);
  * - the environment a hidden run reads (LEARN_DS_SCENARIOS, the command replay lines name, …);
  * - one exercise: every file of its folder (hidden tests, manifest, demo).
  * Built from file sizes and modification times.
@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHECKED_SOURCES, sourceStamps, sourcesDigest, type CheckedSources } from '../../../bin/lib/sources.js';
+import { CHECKED_SOURCES, sourceStamps, type CheckedSources, type SourceStamps } from '../../../bin/lib/sources.js';
 import { COMMAND_ENV, learnDsCommand } from '../../command.ts';
 import { packageRoot } from '../../package-paths.ts';
 
@@ -56,13 +56,21 @@ export function relevantEnv(env: NodeJS.ProcessEnv = process.env): string[] {
     .map((k) => `${k}=${env[k]}`);
 }
 
+/** The stamps' digest: equal digests, equal sources. */
+export function sourcesDigest(stamps: SourceStamps): string {
+  const lines = Object.keys(stamps)
+    .sort()
+    .map((path) => `${path}=${stamps[path]}`);
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+}
+
 /** How long the launcher's check stands for the process it started: a command's span, not a long-lived menu's. */
 const CHECK_STANDS_MS = 10_000;
 
 /** The digest of learn-ds's sources: the launcher's, when it checked them a moment ago; walked otherwise. */
 export function learnDsSources(root: string = packageRoot): string {
   const checked = (globalThis as { [CHECKED_SOURCES]?: CheckedSources })[CHECKED_SOURCES];
-  if (root === packageRoot && checked && Date.now() - checked.at < CHECK_STANDS_MS) return checked.digest;
+  if (root === packageRoot && checked && Date.now() - checked.at < CHECK_STANDS_MS) return sourcesDigest(checked.stamps);
   return sourcesDigest(sourceStamps(root));
 }
 
