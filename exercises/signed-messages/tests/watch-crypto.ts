@@ -8,9 +8,14 @@
  * learner's file runs, even a copy taken at load time (`const { timingSafeEqual } = crypto`) is
  * the wrapper. Not a vi.spyOn: the harness restores every mock after each test, which would undo
  * it for a learner who copied the function once at load time.
+ *
+ * Put back once the suite has run (afterAll): node:crypto left patched kept the run's worker
+ * thread from serving the next run (a new thread each save in watch). The learner's file has run
+ * all its checks by then; its module is loaded afresh, with the wrapper, in the next run.
  */
 import * as nodeCrypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
+import { afterAll } from 'vitest';
 
 type TimingSafeEqual = typeof nodeCrypto.timingSafeEqual;
 
@@ -25,6 +30,11 @@ exportsObject.timingSafeEqual = function timingSafeEqual(a, b) {
   return original(a, b);
 };
 syncBuiltinESMExports();
+
+afterAll(() => {
+  exportsObject.timingSafeEqual = original;
+  syncBuiltinESMExports();
+});
 
 /** How many times timingSafeEqual has been called so far (by anyone in this worker). */
 export function timingSafeEqualCalls(): number {
