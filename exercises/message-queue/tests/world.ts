@@ -32,10 +32,24 @@ async function turns(n: number): Promise<void> {
 }
 
 /** A deep copy of a JSON value, refusing anything JSON cannot hold (it would not survive a disk). */
-export function copyJson(value: unknown, where: string): Json {
-  const problem = jsonProblem(value);
-  if (problem) throw new TypeError(`${where}: ${problem}; storage holds JSON values only`);
+export function copyJson(value: unknown, where: () => string): Json {
+  if (!isJson(value)) throw new TypeError(`${where()}: ${jsonProblem(value)}; storage holds JSON values only`);
   return structuredClone(value) as Json;
+}
+
+/** Whether jsonProblem() finds nothing, without building the path of every value on the way. */
+function isJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isJson(value[i])) return false;
+    return true;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) if (!isJson(v)) return false;
+    return true;
+  }
+  return false;
 }
 
 function jsonProblem(value: unknown, path = 'the value'): string | undefined {
@@ -125,7 +139,7 @@ export class Disk {
         try {
           life.alive();
           checkKey(key, 'set');
-          const copy = copyJson(value, `storage.set(${show(key)}, …)`);
+          const copy = copyJson(value, () => `storage.set(${show(key)}, …)`);
           return write(() => disk.data.set(key, copy));
         } catch (error) {
           return Promise.reject(error);
@@ -273,7 +287,7 @@ export class ConsumerDisk {
         if (typeof entries !== 'object' || entries === null || Array.isArray(entries)) {
           throw new TypeError(`db.write(entries) takes an object of key → value; it was given ${show(entries)}`);
         }
-        const copy = copyJson(entries, 'db.write(entries)') as Record<string, Json>;
+        const copy = copyJson(entries, () => 'db.write(entries)') as Record<string, Json>;
         const conditions = expected === undefined ? [] : Object.entries(expected);
         await turns(WRITE_TURNS);
         if (life.dead) return never;
