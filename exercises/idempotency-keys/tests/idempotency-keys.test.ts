@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, test, vi } from 'vitest';
 import { check, fail, describeThrown, show, streamFor, closeServers, describeTimeout, requestTimeoutMs, send, startServer, within, type Outcome, type Reply } from 'learn-ds/harness';
@@ -6,6 +7,17 @@ import { createPaymentServer } from 'learn-ds/subject/idempotency-keys';
 
 // Every check starts real servers on loopback; whatever happens, they are closed after it.
 afterEach(closeServers);
+
+// A check's requests share kept-alive connections (a fresh connection per request cost more than
+// the learner's handler); each check has its own agent, its connections closed after it.
+let agent: Agent | undefined;
+function checkAgent(): Agent {
+  return (agent ??= new Agent({ keepAlive: true }));
+}
+afterEach(() => {
+  agent?.destroy();
+  agent = undefined;
+});
 
 // ---------------------------------------------------------------------------------------------
 // A fake payment gateway: it counts charges, records what it was asked, and can fail a charge or
@@ -111,7 +123,7 @@ function bodyOf(p: Post): string {
 function post(port: number, p: Post): Promise<Outcome> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   if (p.key !== undefined) headers['Idempotency-Key'] = p.key;
-  return send(port, { method: 'POST', path: '/payments', headers, body: bodyOf(p) });
+  return send(port, { method: 'POST', path: '/payments', headers, body: bodyOf(p), agent: checkAgent() });
 }
 
 function describePost(p: Post): string {
@@ -562,7 +574,7 @@ test('answers 404 to anything but POST /payments, charging nothing', async () =>
   ];
   for (const spec of requests) {
     const what = `${spec.method} ${spec.path}`;
-    expectStatus(await send(port, spec), 404, what, '(the server serves only POST /payments)');
+    expectStatus(await send(port, { ...spec, agent: checkAgent() }), 404, what, '(the server serves only POST /payments)');
     expectCharges(gw, 0, what);
   }
 });

@@ -4,7 +4,7 @@
  * real milliseconds and says so), and closes every server a check started (call closeServers()
  * in afterEach). Timers and sockets are real; a suite fakes only the clocks it needs.
  */
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { Agent, IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeThrown, fail } from './failure.ts';
 
@@ -58,6 +58,8 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Sent with its Content-Length; set Content-Type in `headers`. */
   body?: string;
+  /** The agent whose connections carry it (e.g. one with keepAlive); a fresh connection when absent. */
+  agent?: Agent;
 }
 
 const started: Server[] = [];
@@ -117,7 +119,7 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Sends one request on a fresh connection and reports what happened; never rejects, never hangs:
+ * Sends one request on a fresh connection (or on spec.agent's) and reports what happened; never rejects, never hangs:
  * after requestTimeoutMs() it gives up and reports a timeout.
  */
 export async function send(port: number, spec: RequestSpec = {}): Promise<Outcome> {
@@ -133,7 +135,7 @@ export async function send(port: number, spec: RequestSpec = {}): Promise<Outcom
       clearTimeout(timer);
       resolve(outcome);
     };
-    const req = http.request({ host: '127.0.0.1', port, method: spec.method ?? 'GET', path: spec.path ?? '/', headers, agent: false }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, method: spec.method ?? 'GET', path: spec.path ?? '/', headers, agent: spec.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
