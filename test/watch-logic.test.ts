@@ -139,6 +139,16 @@ describe('the watch screen', () => {
     expect(screen).toContain('r solution · n next exercise · q quit');
   });
 
+  test('a pass whose record failed claims no saved progress and offers no solution; the notice says why', () => {
+    const notice = 'Your result was not recorded in your progress: learn-ds could not write the progress file (disk full).';
+    const screen = plain(renderWatchScreen(view({ passed: false, notice, body: { kind: 'verdict', verdict: verdict(true), replay: 'x' } })));
+    expect(screen).toContain('All 1 checks passed.');
+    expect(screen).toContain(notice);
+    expect(screen).not.toContain('Progress saved');
+    expect(screen).not.toContain('r solution');
+    expect(screen).toContain(`All 1 checks passed.\n\n${notice}`);
+  });
+
   test('a deleted file gets a waiting screen', () => {
     const screen = plain(renderWatchScreen(view({ body: { kind: 'missing' } })));
     expect(screen).toContain('file deleted: learn-ds/28-upstream-resiliency/token-bucket.ts, waiting for it to come back');

@@ -55,6 +55,8 @@ function missingText(view: WatchView): string {
 
 function afterVerdict(view: WatchView, verdict: Verdict): string {
   if (!verdict.passed) return `Stuck? ${view.keys ? 'Press h for a hint.' : `\`${CMD} hint ${view.exercise.id}\` gives a hint.`}`;
+  // A pass the progress file does not hold (its record failed: the notice below says why) unlocks nothing.
+  if (!view.passed) return '';
   const lines = [style.green('Progress saved.') + (view.keys ? ' Press r for the reference solution.' : ` \`${CMD} solution ${view.exercise.id}\` shows the reference solution.`)];
   if (view.next) lines.push(view.keys ? `Press n for the next exercise: ${view.next.title} (${view.next.id}).` : `Next: \`${CMD} next\` → ${view.next.title} (${view.next.id}).`);
   else lines.push(style.green.bold('That was the last exercise you had left!'));
@@ -156,7 +158,7 @@ function layout(view: WatchView, size: { rows: number; columns: number } | undef
     : view.verifying && view.body.kind !== 'starting' ? style.cyan(' · verifying…') : '';
   const header = [exerciseHeading(view.exercise, view.total), style.dim(`Watching ${view.shownFile}: every save is verified.`) + status, ''];
   const { verdict, panel, text } = bodyText(view, size?.columns);
-  const rest = [text, ''];
+  const rest = text ? [text, ''] : [];
   if (view.notice) rest.push(style.yellow(view.notice), '');
   rest.push(footer(view));
   // One row is left for the cursor below the footer, one for the blank line below the middle.
