@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { CHECKED_SOURCES } from '../bin/lib/sources.js';
 import { renderMarkdown } from '../src/report/markdown.ts';
-import { hashText, renderedMarkdown, type RenderTarget } from '../src/report/rendered-markdown.ts';
+import { MAX_KEPT, hashText, renderedMarkdown, type RenderTarget } from '../src/report/rendered-markdown.ts';
 
 const plain: RenderTarget = { width: 60, colorLevel: 0 };
 const markdown = 'Call `op` again, waiting **longer** each time:\n\n- first\n- second\n';
@@ -77,6 +77,15 @@ describe('renderings kept on disk', () => {
     expect(await renderedMarkdown(markdown, plain, [], root)).toBe(rendered(markdown));
     expect(readdirSync(root)).not.toContain(before);
     expect(readdirSync(root)).toHaveLength(1);
+  });
+
+  test('once MAX_KEPT renderings are kept, the next one starts the folder again', async () => {
+    await renderedMarkdown(markdown, plain, [], root);
+    const [folder] = readdirSync(root);
+    for (let i = 1; i < MAX_KEPT; i++) writeFileSync(join(root, folder!, `filler-${i}.json`), '{}');
+    expect(readdirSync(join(root, folder!))).toHaveLength(MAX_KEPT);
+    await renderedMarkdown('Another text.', plain, [], root);
+    expect(entries().size).toBe(1);
   });
 
   test('the texts given beside it (a statement\'s hints) are rendered and kept too, for the next command to read', async () => {

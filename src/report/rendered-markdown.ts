@@ -79,12 +79,16 @@ function read(folder: string, markdown: string, target: RenderTarget): string | 
   }
 }
 
+/** Renderings kept at most (every width a terminal was resized to counts): then they start again. */
+export const MAX_KEPT = 2_000;
+
 function write(folder: string, markdown: string, target: RenderTarget, rendered: string): void {
   try {
     // A new folder means learn-ds changed: the older ones' renderings will never be read again.
     const root = join(folder, '..');
-    for (const old of readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && join(root, e.name) !== folder)) {
-      rmSync(join(root, old.name), { recursive: true, force: true });
+    for (const entry of readdirSync(root, { withFileTypes: true })) {
+      const path = join(root, entry.name);
+      if (entry.isDirectory() && (path !== folder || readdirSync(path).length >= MAX_KEPT)) rmSync(path, { recursive: true, force: true });
     }
   } catch {
     // no cache folder yet
