@@ -24,7 +24,47 @@ async function connectionsSeen(port: number, agent?: Agent): Promise<unknown> {
   return (outcome.reply.json as { connections: number }).connections;
 }
 
+/** A server that drops (resets) every connection at its second request, as one closing idle kept-alive connections races a client. */
+async function droppingServer(): Promise<{ port: number; answered: () => number }> {
+  let answered = 0;
+  const server = createServer((req, res) => {
+    const socket = req.socket as typeof req.socket & { requests?: number };
+    socket.requests = (socket.requests ?? 0) + 1;
+    if (socket.requests > 1) {
+      socket.resetAndDestroy();
+      return;
+    }
+    req.resume();
+    answered++;
+    res.end('ok');
+  });
+  const { port } = await startServer('droppingServer()', () => server);
+  return { port, answered: () => answered };
+}
+
 describe('send()', () => {
+  test("a kept-alive connection reset at the next request sends that request again on a fresh connection", async () => {
+    const { port, answered } = await droppingServer();
+    const agent = new Agent({ keepAlive: true });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const outcome = await send(port, { method: 'POST', path: '/', body: '{}', agent });
+        expect(outcome.kind === 'reply' && outcome.reply.text).toBe('ok');
+      }
+      expect(answered()).toBe(3);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('a reset on a fresh connection is reported, not sent again', async () => {
+    const server = createServer((req) => req.socket.resetAndDestroy());
+    const { port } = await startServer('resettingServer()', () => server);
+    const outcome = await send(port, { method: 'POST', path: '/', body: '{}' });
+    expect(outcome.kind).toBe('error');
+    expect(outcome.kind === 'error' && (outcome.error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+  });
+
   test('opens a fresh connection for each request by default', async () => {
     const port = await countingServer();
     expect([await connectionsSeen(port), await connectionsSeen(port), await connectionsSeen(port)]).toEqual([1, 2, 3]);
