@@ -707,6 +707,34 @@ function describeTask(p: TaskPlan): string {
   return p.kind === 'throw' ? 'throws synchronously' : `${p.kind === 'fulfil' ? 'fulfils' : 'rejects'} after ${p.durationMs} ms`;
 }
 
+/** An Error like any other, without the stack trace that a thousand of them would spend time capturing. */
+function stacklessError(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Error(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+type FakeClock = { timers?: Record<string, { callAt: number }> };
+
+/** The fake clock under Date (the one useVirtualTime installed), or undefined when it cannot be read. */
+function fakeClock(): FakeClock | undefined {
+  return (Date as unknown as { clock?: FakeClock }).clock;
+}
+
+/** When the fake clock's next timer is due (ms since the epoch, as Date.now()), or undefined: none. */
+function nextTimerAt(clock: FakeClock): number | undefined {
+  let at: number | undefined;
+  for (const id in clock.timers) {
+    const callAt = clock.timers[id]!.callAt;
+    if (at === undefined || callAt < at) at = callAt;
+  }
+  return at;
+}
+
 function arrivalTimes(w: Workload): number[] {
   let at = 0;
   return w.arrivals.map((a) => (at += a.gapMs));
@@ -726,18 +754,25 @@ function model(w: Workload): Step[] {
   const queue: Array<{ n: number; deadline: number }> = [];
   const steps: Step[] = [];
   let nextArrival = 0;
-  for (let at = 0; nextArrival < times.length || running.size > 0 || queue.length > 0; at += GRID_MS) {
-    const step: Step = { atMs: at, started: [], settled: new Map(), active: 0, queued: 0 };
-    const start = (n: number): void => {
-      step.started.push(n);
-      const plan = w.arrivals[n - 1]!.task;
-      if (plan.kind === 'throw') step.settled.set(n, 'rejected');
-      else running.set(n, at + plan.durationMs);
-    };
-    const fillSlots = (): void => {
-      while (running.size < maxConcurrent && queue.length > 0) start(queue.shift()!.n);
-    };
-    for (const [n, end] of [...running]) {
+  let at = 0;
+  let step!: Step;
+  const start = (n: number): void => {
+    step.started.push(n);
+    const plan = w.arrivals[n - 1]!.task;
+    if (plan.kind === 'throw') step.settled.set(n, 'rejected');
+    else running.set(n, at + plan.durationMs);
+  };
+  const fillSlots = (): void => {
+    while (running.size < maxConcurrent && queue.length > 0) start(queue.shift()!.n);
+  };
+  /** Whether a running task ends at `at` (most grid points have none: no copy of `running` then). */
+  const anyEnds = (): boolean => {
+    for (const end of running.values()) if (end === at) return true;
+    return false;
+  };
+  for (; nextArrival < times.length || running.size > 0 || queue.length > 0; at += GRID_MS) {
+    step = { atMs: at, started: [], settled: new Map(), active: 0, queued: 0 };
+    for (const [n, end] of anyEnds() ? [...running] : []) {
       if (end !== at) continue;
       running.delete(n);
       step.settled.set(n, w.arrivals[n - 1]!.task.kind === 'fulfil' ? 'fulfilled' : 'rejected');
@@ -819,7 +854,7 @@ async function runWorkload(w: Workload): Promise<void> {
 
   const makeCall = (n: number): void => {
     const plan = w.arrivals[n - 1]!.task;
-    const d: Driven = { n, taskCalls: 0, value: { value: `of call ${n}` }, error: new Error(`the task of call ${n} failed`), outcome: { kind: 'pending' } };
+    const d: Driven = { n, taskCalls: 0, value: { value: `of call ${n}` }, error: stacklessError(`the task of call ${n} failed`), outcome: { kind: 'pending' } };
     driven.push(d);
     const task = (): Promise<unknown> => {
       d.taskCalls++;
@@ -868,6 +903,16 @@ async function runWorkload(w: Workload): Promise<void> {
     return `call ${n} was made at ${madeAt} ms` + (madeAt === atMs ? '' : ` (${atMs - madeAt} ms earlier)`);
   };
 
+  /** The model's step in which call `n` settles (each call settles in one step at most), built at the first question. */
+  let settledSteps: Map<number, Step> | undefined;
+  const settledIn = (n: number): Step | undefined => {
+    if (!settledSteps) {
+      settledSteps = new Map();
+      for (const s of steps) for (const m of s.settled.keys()) if (!settledSteps.has(m)) settledSteps.set(m, s);
+    }
+    return settledSteps.get(n);
+  };
+
   /** Compares what happened since the last stop with what the model expects at `at`. */
   const compare = (at: number, step: Step): void => {
     const here = `at ${at} ms`;
@@ -880,7 +925,8 @@ async function runWorkload(w: Workload): Promise<void> {
     for (const n of startedThisStep) {
       const d = driven[n - 1]!;
       if (d.taskCalls > 1) fail(`${here}, the task of call ${n} was called ${d.taskCalls} times; expected exactly once`, detail());
-      const refusal = steps.find((s) => s.settled.get(n) === 'queue-full' || s.settled.get(n) === 'queue-timeout');
+      const first = settledIn(n);
+      const refusal = first?.settled.get(n) === 'queue-full' || first?.settled.get(n) === 'queue-timeout' ? first : undefined;
       if (refusal && refusal.atMs <= at) {
         fail(
           `${here}, the task of call ${n} started, but the call was refused with '${refusal.settled.get(n)}' at ${refusal.atMs} ms ` +
@@ -948,8 +994,34 @@ async function runWorkload(w: Workload): Promise<void> {
   const targets = [...new Set([...times, ...steps.filter((s) => s.started.length > 0 || s.settled.size > 0).map((s) => s.atMs)])]
     .sort((a, b) => a - b);
   let nextArrival = 0;
+  const clock = fakeClock();
   for (const target of targets) {
-    if (target > now()) {
+    if (target > now() && clock) {
+      // As below, without the probe timer: the timers due before the target fire one group at a
+      // time, each group followed by its promise callbacks and a comparison; the group due at the
+      // target (the probe's) fires last, or, when none is due, the clock moves there (the probe
+      // alone would have fired) and the promise callbacks run.
+      const end = Date.now() + (target - now());
+      for (let fired = 0; ; fired++) {
+        const due = nextTimerAt(clock);
+        if (due === undefined || due > end) {
+          vi.advanceTimersByTime(end - Date.now());
+          await flushMicrotasks();
+          break;
+        }
+        if (fired > 10_000) fail(`your code kept scheduling timers without time moving on (at ${now()} ms)`, detail());
+        vi.advanceTimersToNextTimer();
+        await flushMicrotasks();
+        if (now() >= target) break;
+        compare(now(), expectedAt(now()));
+      }
+      // Anything else due at this very moment (with nothing due, the promise callbacks have run).
+      const due = nextTimerAt(clock);
+      if (due !== undefined && due <= Date.now()) {
+        vi.advanceTimersByTime(0);
+        await flushMicrotasks();
+      }
+    } else if (target > now()) {
       let reached = false;
       setTimeout(() => { reached = true; }, target - now());
       for (let fired = 0; !reached; fired++) {
