@@ -50,8 +50,21 @@ function name(replica: unknown): string {
   return replica === 0 ? 'the primary' : replica === 1 ? 'the hedge' : `the call to replica ${show(replica)}`;
 }
 
+/** An Error like any other, without the stack trace that a thousand of them would spend time capturing. */
+function stacklessError(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Error(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 class Backend {
   readonly calls: SendCall[] = [];
+  /** The same calls by request, in order: a request's calls without a pass over every call so far. */
+  readonly #byRequest = new Map<number, SendCall[]>();
   /** Timers of the script itself (not the learner's), still scheduled. */
   readonly timers = new Set<ReturnType<typeof setTimeout>>();
   requests = 0;
@@ -67,9 +80,12 @@ class Backend {
       signal,
       atMs: virtualNow() - this.requestStart,
       value: { replica, request },
-      error: new Error(`replica ${String(replica)} failed request ${request}`),
+      error: stacklessError(`replica ${String(replica)} failed request ${request}`),
     };
     this.calls.push(call);
+    const ofRequest = this.#byRequest.get(request);
+    if (ofRequest) ofRequest.push(call);
+    else this.#byRequest.set(request, [call]);
     const plan = this.plan(request, replica === 1 ? 1 : 0);
     return new Promise((resolve, rejectCall) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -93,6 +109,11 @@ class Backend {
       this.timers.add(timer);
     });
   };
+
+  /** The calls made for request `n`, in order. */
+  callsOf(n: number): SendCall[] {
+    return [...(this.#byRequest.get(n) ?? [])];
+  }
 
   /** Timers scheduled that are not the script's: the learner's. */
   learnerTimers(): number {
@@ -134,7 +155,7 @@ class Req {
   }
 
   calls(): SendCall[] {
-    return this.backend.calls.filter((c) => c.request === this.n);
+    return this.backend.callsOf(this.n);
   }
 
   get primary(): SendCall | undefined {
@@ -529,9 +550,10 @@ test('over 1,000 requests with a heavy tail, hedges stay within the budget and t
   const hedger = createHedger(o);
   const latencies: number[] = [];
   let hedges = 0;
+  const withOptions = `with ${show(o)}`;
   for (let n = 1; n <= total; n++) {
     const r = new Req(backend, hedger);
-    await r.finish(`with ${show(o)}`);
+    await r.finish(withOptions);
     if (r.outcome.kind !== 'fulfilled') fail(`with ${show(o)}, request ${n} ${r.describe()}; expected it to resolve (both its calls fulfil)`);
     latencies.push(r.outcome.atMs);
     if (r.hedge) hedges++;
