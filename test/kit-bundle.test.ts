@@ -50,7 +50,7 @@ describe('the kit bundle', () => {
     const [h, s] = [(await import(pathToFileURL(harness).href)) as Record<string, unknown>, (await import(pathToFileURL(sim).href)) as Record<string, unknown>];
     expect(h.shared).toBe(s.shared);
     expect(s.sim).toBe('sim');
-    expect(readFileSync(kit.preloadWithFastCheck, 'utf8')).toContain("import 'fast-check';");
+    expect(readFileSync(kit.preloadWithFastCheck, 'utf8')).toContain("from 'fast-check';");
     expect(readFileSync(kit.preload, 'utf8')).not.toContain('fast-check');
 
     // Unchanged sources: the same build, not rebuilt.

@@ -171,6 +171,32 @@ describe('a runner that gives every run a new thread (LEARN_DS_REUSE_THREADS=0) 
     }
   });
 
+  test('learner code importing fast-check, which the thread preloads for the suites, keeps its thread; fast-check\'s global configuration is put back before each run', async () => {
+    // token-bucket: its suites use fast-check, so its threads preload it.
+    const bucket = loadCatalog().byId.get('token-bucket')!;
+    const dir = tempDir();
+    const correct = `import fc from 'fast-check';\n${readFileSync(bucket.solutionPath, 'utf8')}\n`;
+    // Correct, and configures fast-check for whatever runs after it in the thread.
+    const configures = join(dir, 'configures.ts');
+    writeFileSync(configures, `${correct}fc.configureGlobal({ numRuns: 1, seed: 42 });\n`);
+    // Correct, and does not load if fast-check comes configured by an earlier run.
+    const expectsDefaults = join(dir, 'expects-defaults.ts');
+    writeFileSync(expectsDefaults, `${correct}if (fc.readConfigureGlobal().numRuns !== undefined) throw new Error('fast-check was configured by an earlier run');\n`);
+    const own = new WarmSuiteRunner();
+    const judge = (file: string) => verify({ exercise: bucket, file, shownFile: 'learner.ts', seed: SEED, timeoutSeconds: 40 }, (r) => own.run(r));
+    try {
+      const first = await judge(configures);
+      expect(first.passed, failedMessages(first)).toBe(true);
+      const verdict = await judge(expectsDefaults);
+      expect(verdict.passed, failedMessages(verdict)).toBe(true);
+      expect(own.lastTimings?.phases?.thread).toBe('reused');
+      expect((await judge(configures)).passed).toBe(true);
+      expect(own.lastTimings?.phases?.thread).toBe('reused');
+    } finally {
+      own.close();
+    }
+  });
+
   test('once learner code imports a package, every run gets a new thread (a package keeps its state)', async () => {
     const own = new WarmSuiteRunner();
     try {

@@ -15,7 +15,10 @@ const exerciseDir = process.env[ENV.exerciseDir];
 if (!exerciseDir) throw new Error(`${ENV.exerciseDir} is not set`);
 // The harness and the simulator, bundled and loaded natively (kit-bundle.ts); the sources if not.
 const kit = await kitBundle();
-if (kit) preloadInThreads(usesFastCheck(exerciseDir) ? kit.preloadWithFastCheck : kit.preload);
+if (kit) {
+  if (usesFastCheck(exerciseDir)) preloadInThreads(kit.preloadWithFastCheck, ['fast-check']);
+  else preloadInThreads(kit.preload);
+}
 
 export default defineConfig({
   root: exerciseDir,

@@ -30,7 +30,8 @@ export function refusedImports(): string[] {
 /**
  * Packages learner code imported, in this process's runs so far: a package keeps its state from
  * one run to the next in a worker thread kept for another run, so the warm child then gives every
- * run a new thread (prestarted-pool.ts).
+ * run a new thread (prestarted-pool.ts), unless the threads preload that package for the suites
+ * anyway (fast-check, its global configuration put back before each run).
  */
 export function learnerPackages(): Set<string> {
   const store = globalThis as { [key: symbol]: Set<string> | undefined };

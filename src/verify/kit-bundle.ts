@@ -31,7 +31,7 @@ export interface KitBundle {
 }
 
 /** What this builder writes besides the bundle (the preload modules): a build of another format is rebuilt. */
-const FORMAT = 2;
+const FORMAT = 3;
 
 interface Current {
   format: number;
@@ -93,8 +93,13 @@ async function build(root: string): Promise<Current> {
     }
     const entries = Object.keys(ENTRIES).map((name) => `import './${name}.mjs';`);
     writeFileSync(join(temp, 'preload.mjs'), entries.join('\n'));
-    // fast-check by its bare name, resolved from here as from the suites: the same module.
-    writeFileSync(join(temp, 'preload-fast-check.mjs'), ["import 'fast-check';", ...entries].join('\n'));
+    // fast-check by its bare name, resolved from here as from the suites and learner code: the
+    // same module. Its global configuration's functions are exported for the thread, which puts
+    // the configuration back before each run (prestarted-pool.ts).
+    writeFileSync(
+      join(temp, 'preload-fast-check.mjs'),
+      ["export { configureGlobal as fastCheckConfigure, readConfigureGlobal as fastCheckConfig } from 'fast-check';", ...entries].join('\n'),
+    );
     try {
       renameSync(temp, target);
     } catch {

@@ -87,7 +87,11 @@ promiseTimers.setInterval = function (...args) {
 syncBuiltinESMExports();
 await import(vitestEntry);
 // What every run imports first (kit-bundle.ts): imported now, it is ready when the run starts.
-if (preload) await import(preload).catch(() => {});
+const preloaded = preload ? await import(preload).catch(() => undefined) : undefined;
+// fast-check, when preloaded, is one module for all runs: its global configuration (a suite's or
+// learner code's configureGlobal) is put back as found here before each run.
+// A copy, given as a new object each time: the one in force may have been changed in place.
+const fastCheckAtStart = preloaded?.fastCheckConfig ? { ...preloaded.fastCheckConfig() } : undefined;
 // What a run could leave changed for the next one in this thread: the global object's and
 // process's properties, and the built-ins' (their statics and prototypes), as found at start.
 const builtins = [Object, Array, Function, String, Number, Boolean, Symbol, BigInt, Date, RegExp, Error, Promise, Map, Set, WeakMap, WeakSet, ArrayBuffer, Uint8Array, JSON, Math, Reflect, Atomics, Intl];
@@ -174,6 +178,7 @@ envPort.on('message', (message) => {
   const env = message.env;
   for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
   for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+  if (fastCheckAtStart !== undefined) preloaded.fastCheckConfigure({ ...fastCheckAtStart });
   before = snapshot();
   resourcesBefore = process.getActiveResourcesInfo();
   made = [];
@@ -227,10 +232,16 @@ function reply<T = true>(port: MessagePort): Promise<T> {
 
 let spare: Thread | undefined;
 let preload: string | undefined;
+let preloadedPackages: readonly string[] = [];
 
-/** A module every run of this process imports (the kit bundle's preload.mjs): new threads import it ahead. */
-export function preloadInThreads(file: string): void {
+/**
+ * A module every run of this process imports (the kit bundle's preload.mjs): new threads import it
+ * ahead. `packages`: those it imports, shared by every run of a thread anyway (the suites import
+ * them too), so learner code importing them does not keep its thread from serving another run.
+ */
+export function preloadInThreads(file: string, packages: readonly string[] = []): void {
   preload = file;
+  preloadedPackages = packages;
 }
 
 function takeSpare(options: PoolOptions): Thread | undefined {
@@ -315,7 +326,7 @@ class PrestartedThreadsWorker implements PoolWorker {
     const got = await Promise.race([answer, thread.exited.then(() => undefined)]);
     if (!got) return false;
     const reasons = [...got.left.map((kind) => `left running: ${kind}`), ...got.changed.map((what) => `changed: ${what}`)];
-    const packages = [...learnerPackages()];
+    const packages = [...learnerPackages()].filter((name) => !preloadedPackages.includes(name));
     if (packages.length > 0) reasons.push(`learner code imports ${packages.join(', ')}`);
     if (timedOutCheck(this.options)) reasons.push('a check ran out of time');
     if (process.env.LEARN_DS_DEBUG) process.stderr.write(`learn-ds: the run's thread ${reasons.length === 0 ? 'is kept for the next run' : `is not kept (${reasons.join('; ')})`}\n`);
