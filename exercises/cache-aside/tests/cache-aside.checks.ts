@@ -3,7 +3,7 @@
 import { test } from 'vitest';
 import { advance, check, controlMathRandom, describeThrown, fail, show, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
 import { CacheAside } from 'learn-ds/subject/cache-aside';
-import { errorsOfEveryKind, keysFor, newCache, pick, settingsText, valuesOfEveryKind, type Cache, type Settings } from './fixtures.ts';
+import { errorsOfEveryKind, freshVirtualTime, keysFor, newCache, pick, settingsText, valuesOfEveryKind, type Cache, type Settings } from './fixtures.ts';
 import { FakeStore, outcomeText, settleAll, settleOne, track } from './store.ts';
 
 const LONG_TTL = 1_000_000;
@@ -435,7 +435,7 @@ test('each stored entry draws its own r from Math.random(): entries stored at di
 test('on random sequences of gets, failed loads and writes, hits, misses and evictions follow an LRU of capacity entries', async () => {
   const random = streamFor('lru-model');
   for (let run = 1; run <= 30; run++) {
-    useVirtualTime();
+    freshVirtualTime();
     const capacity = pick(random, 1, 5);
     const keys = keysFor(`lru-model-${run}`).slice(0, capacity + 3);
     const store = new FakeStore(pick(random, 1, 20));

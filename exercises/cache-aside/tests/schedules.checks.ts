@@ -2,8 +2,8 @@
 // failures come from the suite's seed, judged after every get by the freshness guarantee, and at
 // every store load by "one load of a key at a time since its last write completed".
 import { test, vi } from 'vitest';
-import { advance, check, controlMathRandom, describeThrown, fail, flushMicrotasks, show, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
-import { newCache, pick, type Settings, settingsText } from './fixtures.ts';
+import { advance, check, controlMathRandom, describeThrown, fail, flushMicrotasks, show, streamFor, virtualNow } from 'learn-ds/harness';
+import { freshVirtualTime, newCache, pick, type Settings, settingsText } from './fixtures.ts';
 import { FakeStore, settleAll } from './store.ts';
 
 const SCHEDULES = 60;
@@ -75,7 +75,7 @@ async function advanceBy(ms: number): Promise<void> {
 const KEY_SETS = [['k1', 'k2', 'k3'], ['Alice', 'alice', '__proto__'], ['café', '日本', '']];
 
 async function runSchedule(index: number, random: () => number): Promise<Outcome> {
-  useVirtualTime();
+  freshVirtualTime();
   controlMathRandom(random);
   const keys = KEY_SETS[index % KEY_SETS.length]!;
   const s: Settings = { capacity: pick(random, 1, 3), ttlMs: pick(random, 40, 400), jitter: pick(random, 0, 5) / 10 };
