@@ -4,9 +4,9 @@
 // must still be there, waiting, in flight or dead-lettered, no acknowledged delete may come back, and
 // no receive count may go back.
 import { test } from 'vitest';
-import { advance, fail, show, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { advance, fail, show, virtualNow } from 'learn-ds/harness';
 import type { Json, MessageQueue, ReceivedMessage } from 'learn-ds/subject/message-queue';
-import { must, until } from './helpers.ts';
+import { freshVirtualTime, must, until } from './helpers.ts';
 import { Broker, Crash } from './world.ts';
 
 const OPTIONS = { visibilityTimeoutMs: 1000, maxReceives: 2 };
@@ -172,7 +172,7 @@ async function everyCrash(): Promise<Replay> {
   try {
     for (const after of ['write', 'call'] as const) {
       for (let k = 1; k <= 200; k++) {
-        useVirtualTime();
+        freshVirtualTime();
         const broker = new Broker(OPTIONS);
         await must(broker.start(), 'openQueue() on an empty disk');
         const model = emptyModel();
