@@ -2,9 +2,9 @@
 // desired states that change, notifications lost and duplicated, instances lost behind the loop's
 // back. Safety is judged at every call; liveness once the faults end.
 import { test, vi } from 'vitest';
-import { check, figure, flushMicrotasks, show, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { check, figure, flushMicrotasks, show, streamFor, virtualNow } from 'learn-ds/harness';
 import { errorsOfEveryKind, FakeApi, namesFor } from './api.ts';
-import { callsText, checkSafe, settingsText, startReconciler, stop, until, type Settings } from './fixtures.ts';
+import { callsText, checkSafe, freshVirtualTime, settingsText, startReconciler, stop, until, type Settings } from './fixtures.ts';
 
 const SCENARIOS = 25;
 const MAX_DELAY = 40;
@@ -45,7 +45,7 @@ function pick(random: () => number, min: number, max: number): number {
 }
 
 async function scenario(n: number): Promise<Outcome> {
-  useVirtualTime();
+  freshVirtualTime();
   const random = streamFor(`scenario-${n}`);
   const names = namesFor(random);
   const s: Settings = {
