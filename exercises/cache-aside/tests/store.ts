@@ -3,7 +3,7 @@
 // A get reads the store's value when it is called; a set changes it when it answers (a failed set
 // changes it only when scripted so, like a write that timed out after it was applied). So a load
 // that starts before a write can come back with the value from before it, after the write is done.
-import { describeThrown, flushMicrotasks, settle, show, virtualNow, type Settled } from 'learn-ds/harness';
+import { describeThrown, settle, show, virtualNow, type Settled } from 'learn-ds/harness';
 import type { Store } from 'learn-ds/subject/cache-aside';
 
 export type GetReply = { delayMs: number; fails?: false } | { delayMs: number; fails: true; error: unknown };
@@ -130,8 +130,9 @@ export function track<T>(promise: Promise<T>): { outcome?: Settled<T> } {
 /** Runs virtual time until every promise has settled (a minute at most). */
 export async function settleAll<T>(promises: Promise<T>[]): Promise<Settled<T>[]> {
   const tracked = promises.map((p) => track(p));
+  // settle() returns right after a real macrotask let every promise callback run (the trackers'
+  // too, attached first): nothing of the cache's has run since, so no further flush is needed.
   const all = await settle(Promise.allSettled(promises), 60_000);
-  await flushMicrotasks();
   const why = all.status === 'hung' ? all.why : 'time-limit';
   return tracked.map((t) => t.outcome ?? { status: 'hung', why, atMs: virtualNow() });
 }
