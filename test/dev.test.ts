@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { touchedExercises } from '../src/dev/changed.ts';
+import { proofOptions } from '../src/dev/check.ts';
+import { DEFAULT_PROOF } from '../src/dev/prove.ts';
 import { repoRoot, tempDir } from './support/cli.ts';
 import { hasTmux, TmuxSession } from './support/tmux.ts';
 
@@ -127,4 +129,14 @@ describe('npm run new, then npm run check, in a copy of the package', () => {
     },
     5 * 60_000,
   );
+});
+
+describe('the seeds of a proof', () => {
+  test('by default the usual ones; --seeds N sweeps 1..N; --from S starts the sweep at S', () => {
+    expect(proofOptions(undefined)).toEqual(DEFAULT_PROOF);
+    expect(proofOptions(3)).toEqual({ referenceSeeds: [1, 2, 3], mutantSeeds: [1, 2, 3] });
+    expect(proofOptions(3, 1000)).toEqual({ referenceSeeds: [1000, 1001, 1002], mutantSeeds: [1000, 1001, 1002] });
+    // --from alone: as many seeds as a mutant's usual proof, from S.
+    expect(proofOptions(undefined, 500)).toEqual({ referenceSeeds: [500, 501], mutantSeeds: [500, 501] });
+  });
 });

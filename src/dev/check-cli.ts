@@ -1,5 +1,5 @@
 /**
- * `npm run check -- [id…] [--changed [--base REV]] [--seeds N] [--jobs N] [--no-runs] [--no-typecheck]`
+ * `npm run check -- [id…] [--changed [--base REV]] [--seeds N] [--from S] [--jobs N] [--no-runs] [--no-typecheck]`
  * Proves exercises against every rule (rules.ts) and prints, per exercise, each broken rule with
  * its fix. Exit code 0 when every rule holds, 1 otherwise (2 for a usage error).
  */
@@ -37,11 +37,12 @@ const program = new Command('check')
   .option('--changed', 'only the exercises a git diff touches (shared harness or simulator code: all)')
   .option('--base <rev>', 'with --changed: diff against this revision instead of HEAD')
   .option('--seeds <n>', 'run the reference and every mutant on seeds 1..n (a sweep)', positive('--seeds'))
+  .option('--from <seed>', 'start the seeds at this one instead of 1 (learners get random seeds)', positive('--from'))
   .option('--jobs <n>', 'exercises proven side by side', positive('--jobs'))
   .option('--no-runs', 'check the files and types only, without running any suite')
   .option('--no-typecheck', 'leave out the type-check')
   .option('--rules', 'print the rules (markdown) and stop')
-  .action(async (ids: string[], opts: { changed?: boolean; base?: string; seeds?: number; jobs?: number; runs: boolean; typecheck: boolean; rules?: boolean }) => {
+  .action(async (ids: string[], opts: { changed?: boolean; base?: string; seeds?: number; from?: number; jobs?: number; runs: boolean; typecheck: boolean; rules?: boolean }) => {
     if (opts.rules) {
       console.log(rulesMarkdown());
       return;
@@ -58,7 +59,7 @@ const program = new Command('check')
       if (names.length === 0) return;
     }
     const start = performance.now();
-    const reports = await checkExercises(names, { seeds: opts.seeds, jobs: opts.jobs, runs: opts.runs, typecheck: opts.typecheck, onReport: print });
+    const reports = await checkExercises(names, { seeds: opts.seeds, ...(opts.from === undefined ? {} : { from: opts.from }), jobs: opts.jobs, runs: opts.runs, typecheck: opts.typecheck, onReport: print });
     const broken = reports.filter((r) => r.findings.length > 0);
     const total = `${((performance.now() - start) / 1000).toFixed(1)} s`;
     console.log(

@@ -13,8 +13,10 @@ import { fileFindings, runFindings, type Finding } from './rules.ts';
 import { typecheckFindings } from './typecheck.ts';
 
 export interface CheckOptions {
-  /** Mutants (and the reference) run on seeds 1..seeds; 2 and 3 by default. */
+  /** Mutants (and the reference) run on seeds from..from + seeds − 1; 2 and 3 by default. */
   seeds?: number;
+  /** The first seed of a sweep (1 by default). */
+  from?: number;
   /** Exercises proven side by side. */
   jobs?: number;
   /** Leave out the type-check (the self-tests' `npm run typecheck` covers it). */
@@ -34,10 +36,13 @@ export interface ExerciseReport {
   ms: number;
 }
 
-/** Seeds for a proof: `--seeds N` sweeps 1..N for the reference and every mutant. */
-export function proofOptions(seeds: number | undefined): ProofOptions {
-  if (seeds === undefined) return DEFAULT_PROOF;
-  const all = Array.from({ length: seeds }, (_, i) => i + 1);
+/**
+ * Seeds for a proof: `--seeds N` sweeps 1..N for the reference and every mutant, `--from S` starts
+ * it at S (a learner's seed is random: seeds far from the usual ones find what they miss).
+ */
+export function proofOptions(seeds: number | undefined, from = 1): ProofOptions {
+  if (seeds === undefined && from === 1) return DEFAULT_PROOF;
+  const all = Array.from({ length: seeds ?? DEFAULT_PROOF.mutantSeeds.length }, (_, i) => from + i);
   return { referenceSeeds: all, mutantSeeds: all };
 }
 
@@ -86,7 +91,7 @@ export async function checkExercises(names: readonly string[], options: CheckOpt
   // Before any run: the type checker holds the event loop, which would delay the runs' messages.
   const types = options.typecheck === false || exercises.length === 0 ? new Map<string, Finding[]>() : await typecheckFindings(exercises);
   const staticMs = (performance.now() - start) / Math.max(1, names.length);
-  const proof = proofOptions(options.seeds);
+  const proof = proofOptions(options.seeds, options.from);
   const jobs = options.jobs ?? Math.max(1, Math.min(2, availableParallelism()));
   const proveOne = loaded.map(({ name, exercise, findings }) => async (): Promise<ExerciseReport> => {
     const began = performance.now();
