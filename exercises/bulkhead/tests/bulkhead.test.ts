@@ -12,6 +12,7 @@ import {
   useVirtualTime,
   virtualNow,
   show,
+  stacklessError,
 } from 'learn-ds/harness';
 import { Bulkhead, BulkheadFullError } from 'learn-ds/subject/bulkhead';
 
@@ -705,17 +706,6 @@ const GRID_MS = 5;
 
 function describeTask(p: TaskPlan): string {
   return p.kind === 'throw' ? 'throws synchronously' : `${p.kind === 'fulfil' ? 'fulfils' : 'rejects'} after ${p.durationMs} ms`;
-}
-
-/** An Error like any other, without the stack trace that a thousand of them would spend time capturing. */
-function stacklessError(message: string): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 type FakeClock = { timers?: Record<string, { callAt: number }> };

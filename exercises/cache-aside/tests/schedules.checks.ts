@@ -2,7 +2,7 @@
 // failures come from the suite's seed, judged after every get by the freshness guarantee, and at
 // every store load by "one load of a key at a time since its last write completed".
 import { test, vi } from 'vitest';
-import { advance, check, controlMathRandom, describeThrown, fail, flushMicrotasks, show, streamFor, virtualNow } from 'learn-ds/harness';
+import { advance, check, controlMathRandom, describeThrown, fail, flushMicrotasks, show, streamFor, virtualNow, stacklessError } from 'learn-ds/harness';
 import { freshVirtualTime, newCache, pick, type Settings, settingsText } from './fixtures.ts';
 import { FakeStore, settleAll } from './store.ts';
 
@@ -30,17 +30,6 @@ interface Outcome {
   readonly log: string[];
   /** Loads that started before a write of their key completed and answered after it. */
   readonly racyLoads: number;
-}
-
-/** An Error like any other, without the stack trace that thousands of them would spend time capturing. */
-function stacklessError(message: string): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 /** When the fake clock's next timer is due (ms since the epoch, as Date.now()), or undefined: none. */

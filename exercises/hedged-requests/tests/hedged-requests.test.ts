@@ -11,6 +11,7 @@ import {
   streamFor,
   useVirtualTime,
   virtualNow,
+  stacklessError,
 } from 'learn-ds/harness';
 import { Hedger } from 'learn-ds/subject/hedged-requests';
 
@@ -48,17 +49,6 @@ interface SendCall {
 
 function name(replica: unknown): string {
   return replica === 0 ? 'the primary' : replica === 1 ? 'the hedge' : `the call to replica ${show(replica)}`;
-}
-
-/** An Error like any other, without the stack trace that a thousand of them would spend time capturing. */
-function stacklessError(message: string): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
 }
 
 class Backend {

@@ -12,6 +12,7 @@ import {
   useVirtualTime,
   virtualNow,
   describeSettled,
+  stacklessError,
 } from 'learn-ds/harness';
 import { RetryBudget, callWithBudget, parseRetryAfter } from 'learn-ds/subject/retry-budget';
 
@@ -661,17 +662,6 @@ const SHARED = { ratio: 0.1, minRetriesPerSecond: 0.1, windowMs: 10_000 };
 const REQUESTS = 1000;
 const EVERY_MS = 100;
 const CALL = { maxAttempts: 3, baseDelayMs: 50 };
-
-/** An Error like any other, without the stack trace that a thousand of them would spend time capturing. */
-function stacklessError(message: string): Error {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Error(message);
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
 
 /**
  * advance(ms), with less work when the code under test has scheduled nothing: once its promise

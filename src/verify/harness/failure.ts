@@ -23,6 +23,20 @@ export function check(condition: unknown, message: string | (() => string), deta
   if (!condition) fail(typeof message === 'function' ? message() : message, detail);
 }
 
+/**
+ * An Error like any other, without the stack trace that a suite's thousands of scripted failures
+ * (a backend's 503s, a store's errors) would spend their time capturing.
+ */
+export function stacklessError(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Error(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Describes any thrown value for a message, whether or not it is an Error. */
 export function describeThrown(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;

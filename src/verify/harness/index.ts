@@ -1,5 +1,5 @@
 // The toolkit hidden suites are written with.
-export { LearnerFailure, fail, check, describeThrown } from './failure.ts';
+export { LearnerFailure, fail, check, describeThrown, stacklessError } from './failure.ts';
 export { loadSubject, SubjectError } from './subject.ts';
 export { suiteSeed, streamFor, prng, controlMathRandom } from './random.ts';
 export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, describeSettled, type Settled } from './time.ts';
