@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
-import { kitBundle, kitPlugin, usesFastCheck } from '../src/verify/kit-bundle.ts';
+import { currentBuild, kitBundle, kitPlugin, usesFastCheck } from '../src/verify/kit-bundle.ts';
 import { packageRoot } from '../src/package-paths.ts';
 import { tempDir } from './support/cli.ts';
 
@@ -64,6 +64,10 @@ describe('the kit bundle', () => {
     const ancient = join(root, 'node_modules/.cache/learn-ds-kit/0123456789abcdef');
     mkdirSync(ancient);
     utimesSync(ancient, new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+    // The build in use was made two hours ago: replaced now, it stays (a watch session may import it).
+    const first = currentBuild(root)!;
+    expect(harness).toContain(first);
+    utimesSync(join(root, 'node_modules/.cache/learn-ds-kit', first), new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
     write(root, 'src/verify/harness/shared.ts', 'export const shared = { built: 2 };\n');
     utimesSync(join(root, 'src/verify/harness/shared.ts'), new Date(), new Date(Date.now() + 5_000));
     const rebuilt = (await kitBundle(root))!;
@@ -72,6 +76,9 @@ describe('the kit bundle', () => {
     expect(((await load(newHarness)).shared as { built: number }).built).toBe(2);
     expect(((await load(harness)).shared as { built: number }).built).toBe(1);
     expect(existsSync(ancient)).toBe(false);
+    expect(existsSync(join(root, 'node_modules/.cache/learn-ds-kit', first))).toBe(true);
+    expect(currentBuild(root)).not.toBe(first);
+    expect(newHarness).toContain(currentBuild(root)!);
   });
 
   test('without a writable cache, or with LEARN_DS_NO_BUNDLE=1, there is none: hidden runs use the sources', async () => {

@@ -9,7 +9,7 @@
  * LEARN_DS_NO_BUNDLE=1), hidden runs use the sources, as before.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Plugin } from 'vite';
 import { packageRoot } from '../package-paths.ts';
@@ -106,6 +106,16 @@ async function build(root: string): Promise<Current> {
       rmSync(temp, { recursive: true, force: true }); // another process put the same build there first
     }
   }
+  // The build this one replaces is marked with the time it was replaced: a run (a watch session,
+  // a proof) may still be importing it, so it is kept an hour from now, however old it is.
+  const replaced = currentBuild(root);
+  if (replaced && replaced !== dir) {
+    try {
+      utimesSync(join(cacheDir(root), replaced), new Date(), new Date());
+    } catch {
+      // gone already
+    }
+  }
   removeOldBuilds(root, dir);
   const inputs: Record<string, number> = {};
   for (const file of Object.keys(result.metafile.inputs)) inputs[file] = statSync(join(root, file)).mtimeMs;
@@ -116,7 +126,20 @@ async function build(root: string): Promise<Current> {
   return current;
 }
 
-/** Builds replaced more than an hour ago (a run still importing one has long finished). */
+/**
+ * The folder of the build in use (current.json's), without checking it: a warm runner's child
+ * serves runs with the build it started with, and is replaced when another one is in use.
+ */
+export function currentBuild(root = packageRoot): string | undefined {
+  try {
+    const { dir } = JSON.parse(readFileSync(join(cacheDir(root), 'current.json'), 'utf8')) as Partial<Current>;
+    return typeof dir === 'string' ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds replaced more than an hour ago (their folder's time is when; a run still importing one was replaced since). */
 function removeOldBuilds(root: string, keep: string): void {
   const hourAgo = Date.now() - 3_600_000;
   for (const name of readdirSync(cacheDir(root))) {

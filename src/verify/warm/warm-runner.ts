@@ -19,6 +19,7 @@ import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteO
 import { orphanGuard } from '../orphan-guard.ts';
 import { RunLimit, groupCpuMs, limitsFor, testTimeoutMs } from '../cpu-limit.ts';
 import { warmChildScript } from './child-script.ts';
+import { currentBuild } from '../kit-bundle.ts';
 import { REUSE_THREADS_ENV, isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
 
 /** The end of a stream, at most `max` characters: learner code may print megabytes. */
@@ -49,7 +50,12 @@ interface Child {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const keyOf = (r: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>) => `${r.exerciseDir}\0${r.timeoutMs}`;
+/**
+ * What a child serves: one exercise, one limit, one build of the kit (kit-bundle.ts). When another
+ * build is in use (learn-ds was updated, or an author changed the harness), the next run gets a
+ * new child: the old build is removed an hour after it was replaced.
+ */
+const keyOf = (r: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>) => `${r.exerciseDir}\0${r.timeoutMs}\0${currentBuild() ?? ''}`;
 
 export interface WarmTimings {
   /** From asking for a run to the child starting it (0 when the child was ready). */
