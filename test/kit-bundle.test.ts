@@ -79,6 +79,8 @@ describe('the kit bundle', () => {
     expect(existsSync(join(root, 'node_modules/.cache/learn-ds-kit', first))).toBe(true);
     expect(currentBuild(root)).not.toBe(first);
     expect(newHarness).toContain(currentBuild(root)!);
+    expect(rebuilt.build).toBe(currentBuild(root));
+    expect(kit.build).toBe(first);
   });
 
   test('without a writable cache, or with LEARN_DS_NO_BUNDLE=1, there is none: hidden runs use the sources', async () => {

@@ -28,6 +28,8 @@ export interface KitBundle {
   preload: string;
   /** The same and fast-check, for exercises whose suites use it (importing it costs ~25 ms of CPU). */
   preloadWithFastCheck: string;
+  /** Which build this is (its folder's name, from its content). */
+  build: string;
 }
 
 /** What this builder writes besides the bundle (the preload modules): a build of another format is rebuilt. */
@@ -46,7 +48,7 @@ const cacheDir = (root: string) => join(root, 'node_modules', '.cache', 'learn-d
 function bundleOf(root: string, dir: string): KitBundle {
   const redirects = new Map<string, string>();
   for (const [name, source] of Object.entries(ENTRIES)) redirects.set(join(root, source), join(cacheDir(root), dir, `${name}.mjs`));
-  return { redirects, preload: join(cacheDir(root), dir, 'preload.mjs'), preloadWithFastCheck: join(cacheDir(root), dir, 'preload-fast-check.mjs') };
+  return { redirects, preload: join(cacheDir(root), dir, 'preload.mjs'), preloadWithFastCheck: join(cacheDir(root), dir, 'preload-fast-check.mjs'), build: dir };
 }
 
 function fresh(root: string): Current | undefined {
@@ -126,10 +128,7 @@ async function build(root: string): Promise<Current> {
   return current;
 }
 
-/**
- * The folder of the build in use (current.json's), without checking it: a warm runner's child
- * serves runs with the build it started with, and is replaced when another one is in use.
- */
+/** The folder of the build in use (current.json's), without checking it. */
 export function currentBuild(root = packageRoot): string | undefined {
   try {
     const { dir } = JSON.parse(readFileSync(join(cacheDir(root), 'current.json'), 'utf8')) as Partial<Current>;

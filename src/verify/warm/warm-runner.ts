@@ -19,7 +19,7 @@ import { OUTPUT_TAIL, hiddenConfig, killGroup, readReport, runSuite, type SuiteO
 import { orphanGuard } from '../orphan-guard.ts';
 import { RunLimit, groupCpuMs, limitsFor, testTimeoutMs } from '../cpu-limit.ts';
 import { warmChildScript } from './child-script.ts';
-import { currentBuild } from '../kit-bundle.ts';
+import { kitBundle } from '../kit-bundle.ts';
 import { REUSE_THREADS_ENV, isChildMessage, type ChildMessage, type RunMessage, type RunPhases } from './protocol.ts';
 
 /** The end of a stream, at most `max` characters: learner code may print megabytes. */
@@ -55,7 +55,7 @@ interface Child {
  * build is in use (learn-ds was updated, or an author changed the harness), the next run gets a
  * new child: the old build is removed an hour after it was replaced.
  */
-const keyOf = (r: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>) => `${r.exerciseDir}\0${r.timeoutMs}\0${currentBuild() ?? ''}`;
+const keyOf = (r: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>, kit: string | undefined) => `${r.exerciseDir}\0${r.timeoutMs}\0${kit ?? ''}`;
 
 export interface WarmTimings {
   /** From asking for a run to the child starting it (0 when the child was ready). */
@@ -190,7 +190,8 @@ export class WarmSuiteRunner {
 
   private async childFor(request: Pick<SuiteRequest, 'exerciseDir' | 'timeoutMs'>): Promise<Child | undefined> {
     if (this.closed || this.coldOnly) return undefined;
-    const key = keyOf(request);
+    // The kit built first if a source changed (a child's own config would build it, and the next run restart it).
+    const key = keyOf(request, (await kitBundle())?.build);
     if (this.child && this.child.key === key && this.child.phase !== 'dead') return this.child;
     this.stopChild();
     let script: string;
