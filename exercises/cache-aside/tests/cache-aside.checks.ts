@@ -1,9 +1,9 @@
 // The hidden suite of cache-aside: one test per rule of the statement, each on scripted stores in
 // virtual time. The seeded schedules against a model are in schedules.checks.ts.
 import { test } from 'vitest';
-import { advance, check, controlMathRandom, describeThrown, fail, show, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { advance, check, controlMathRandom, describeThrown, fail, freshVirtualTime, show, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
 import { CacheAside } from 'learn-ds/subject/cache-aside';
-import { errorsOfEveryKind, freshVirtualTime, keysFor, newCache, pick, settingsText, valuesOfEveryKind, type Cache, type Settings } from './fixtures.ts';
+import { errorsOfEveryKind, keysFor, newCache, pick, settingsText, valuesOfEveryKind, type Cache, type Settings } from './fixtures.ts';
 import { FakeStore, outcomeText, settleAll, settleOne, track } from './store.ts';
 
 const LONG_TTL = 1_000_000;

@@ -1,6 +1,5 @@
 // Keys, values and errors of every shape, and a cache built for one check.
-import { vi } from 'vitest';
-import { describeThrown, fail, show, streamFor, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { describeThrown, fail, show, streamFor } from 'learn-ds/harness';
 import { CacheAside } from 'learn-ds/subject/cache-aside';
 import type { FakeStore } from './store.ts';
 
@@ -14,20 +13,6 @@ export interface Settings {
 
 export function settingsText(s: Settings): string {
   return `capacity = ${s.capacity}, ttlMs = ${s.ttlMs}, jitter = ${s.jitter}`;
-}
-
-/**
- * useVirtualTime() for each run of a loop, cheaper once virtual time is on: the fake clock is reset
- * to where a new one starts (no timer, Date.now() at the virtual epoch, performance.now() at 0)
- * rather than replaced by a new clock with every global faked anew, which cost a third of a schedule.
- * useVirtualTime() itself whenever the reset clock is not exactly that.
- */
-export function freshVirtualTime(): void {
-  if (vi.isFakeTimers()) {
-    vi.clearAllTimers();
-    if (virtualNow() === 0 && performance.now() === 0) return;
-  }
-  useVirtualTime();
 }
 
 export function newCache(store: FakeStore, s: Settings): Cache {

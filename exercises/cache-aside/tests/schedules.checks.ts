@@ -2,8 +2,8 @@
 // failures come from the suite's seed, judged after every get by the freshness guarantee, and at
 // every store load by "one load of a key at a time since its last write completed".
 import { test, vi } from 'vitest';
-import { advance, check, controlMathRandom, describeThrown, fail, flushMicrotasks, show, streamFor, virtualNow, stacklessError } from 'learn-ds/harness';
-import { freshVirtualTime, newCache, pick, type Settings, settingsText } from './fixtures.ts';
+import { advance, canReadTimers, check, controlMathRandom, describeThrown, fail, flushMicrotasks, freshVirtualTime, nextTimerAt, show, stacklessError, streamFor, virtualNow } from 'learn-ds/harness';
+import { newCache, pick, type Settings, settingsText } from './fixtures.ts';
 import { FakeStore, settleAll } from './store.ts';
 
 const SCHEDULES = 60;
@@ -32,28 +32,17 @@ interface Outcome {
   readonly racyLoads: number;
 }
 
-/** When the fake clock's next timer is due (ms since the epoch, as Date.now()), or undefined: none. */
-function nextTimerAt(clock: { timers?: Record<string, { callAt: number }> }): number | undefined {
-  let at: number | undefined;
-  for (const id in clock.timers) {
-    const callAt = clock.timers[id]!.callAt;
-    if (at === undefined || callAt < at) at = callAt;
-  }
-  return at;
-}
-
 /**
  * advance(ms) without its probe timer: the timers due by then fire one after the other, each followed
  * by the promise callbacks it set off, as advance() fires them (those due at the same ms together),
  * then the clock moves to the end. advance() itself if the fake clock cannot be read.
  */
 async function advanceBy(ms: number): Promise<void> {
-  const clock = (Date as unknown as { clock?: { timers?: Record<string, { callAt: number }> } }).clock;
-  if (!clock) return advance(ms);
+  if (!canReadTimers()) return advance(ms);
   const end = Date.now() + ms;
   await flushMicrotasks();
   for (;;) {
-    const due = nextTimerAt(clock);
+    const due = nextTimerAt();
     if (due === undefined || due > end) break;
     vi.advanceTimersToNextTimer();
     await flushMicrotasks();

@@ -1,6 +1,5 @@
 // Building a reconciler or a data plane for one check, and running virtual time to a moment.
-import { vi } from 'vitest';
-import { advance, check, describeThrown, fail, show, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { advance, check, describeThrown, fail, show, virtualNow } from 'learn-ds/harness';
 import { createReconciler, type Reconciler, type ReconcilerOptions } from 'learn-ds/subject/control-loop';
 import type { FakeApi } from './api.ts';
 
@@ -23,20 +22,6 @@ export function startReconciler(fake: FakeApi, s: Settings): Reconciler {
     fail(`start() threw ${describeThrown(error)}`);
   }
   return reconciler;
-}
-
-/**
- * useVirtualTime() for each run of a loop, cheaper once virtual time is on: the fake clock is reset
- * to where a new one starts (no timer, Date.now() at the virtual epoch, performance.now() at 0)
- * rather than replaced by a new clock with every global faked anew. useVirtualTime() itself whenever
- * the reset clock is not exactly that.
- */
-export function freshVirtualTime(): void {
-  if (vi.isFakeTimers()) {
-    vi.clearAllTimers();
-    if (virtualNow() === 0 && performance.now() === 0) return;
-  }
-  useVirtualTime();
 }
 
 /** Advances virtual time to `atMs` (since the test began at 0). */

@@ -2,9 +2,9 @@
 // desired states that change, notifications lost and duplicated, instances lost behind the loop's
 // back. Safety is judged at every call; liveness once the faults end.
 import { test, vi } from 'vitest';
-import { check, figure, flushMicrotasks, show, streamFor, virtualNow } from 'learn-ds/harness';
+import { check, figure, flushMicrotasks, freshVirtualTime, nextTimerAt, show, streamFor, virtualNow } from 'learn-ds/harness';
 import { errorsOfEveryKind, FakeApi, namesFor } from './api.ts';
-import { callsText, checkSafe, freshVirtualTime, settingsText, startReconciler, stop, until, type Settings } from './fixtures.ts';
+import { callsText, checkSafe, settingsText, startReconciler, stop, until, type Settings } from './fixtures.ts';
 
 const SCENARIOS = 25;
 const MAX_DELAY = 40;
@@ -16,17 +16,6 @@ interface Outcome {
   boundMs: number;
   convergedAt: number | undefined;
   text: string;
-}
-
-/** When the fake clock's next timer is due (ms since the epoch, as Date.now()), or undefined: none, or not known. */
-function nextTimerAt(): number | undefined {
-  const clock = (Date as unknown as { clock?: { timers?: Record<string, { callAt: number }> } }).clock;
-  let at: number | undefined;
-  for (const id in clock?.timers ?? {}) {
-    const callAt = clock!.timers![id]!.callAt;
-    if (at === undefined || callAt < at) at = callAt;
-  }
-  return at;
 }
 
 /**

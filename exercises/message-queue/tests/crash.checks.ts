@@ -4,9 +4,9 @@
 // must still be there, waiting, in flight or dead-lettered, no acknowledged delete may come back, and
 // no receive count may go back.
 import { test } from 'vitest';
-import { advance, fail, show, virtualNow } from 'learn-ds/harness';
+import { advance, fail, freshVirtualTime, show, virtualNow } from 'learn-ds/harness';
 import type { Json, MessageQueue, ReceivedMessage } from 'learn-ds/subject/message-queue';
-import { freshVirtualTime, must, until } from './helpers.ts';
+import { must, until } from './helpers.ts';
 import { Broker, Crash } from './world.ts';
 
 const OPTIONS = { visibilityTimeoutMs: 1000, maxReceives: 2 };

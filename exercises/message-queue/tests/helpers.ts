@@ -1,7 +1,6 @@
 // What the checks share: a call that must settle (a hang is reported, never waited for), the ids and
 // bodies of every shape, and a queue started on a fresh disk under virtual time.
-import { vi } from 'vitest';
-import { advance, describeSettled, fail, settle, show, useVirtualTime, virtualNow } from 'learn-ds/harness';
+import { advance, describeSettled, fail, freshVirtualTime, settle, show, virtualNow } from 'learn-ds/harness';
 import type { Json, QueueOptions, ReceivedMessage } from 'learn-ds/subject/message-queue';
 import { Broker } from './world.ts';
 
@@ -32,20 +31,6 @@ export const BODIES: Json[] = [
 export interface Fresh {
   broker: Broker;
   queue: ReturnType<Broker['client']>;
-}
-
-/**
- * useVirtualTime() for each run of a loop, cheaper once virtual time is on: the fake clock is reset
- * to where a new one starts (no timer, Date.now() at the virtual epoch, performance.now() at 0)
- * rather than replaced by a new clock with every global faked anew. useVirtualTime() itself whenever
- * the reset clock is not exactly that.
- */
-export function freshVirtualTime(): void {
-  if (vi.isFakeTimers()) {
-    vi.clearAllTimers();
-    if (virtualNow() === 0 && performance.now() === 0) return;
-  }
-  useVirtualTime();
 }
 
 /** A broker on a fresh disk, started, under virtual time. */

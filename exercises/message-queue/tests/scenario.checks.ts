@@ -3,10 +3,10 @@
 // against the model at the end: nothing acknowledged lost, nothing applied twice, and the dead
 // letters hold exactly the poison messages.
 import { test } from 'vitest';
-import { advance, check, fail, settle, show, streamFor } from 'learn-ds/harness';
+import { advance, check, fail, freshVirtualTime, settle, show, streamFor } from 'learn-ds/harness';
 import type { Json } from 'learn-ds/subject/message-queue';
 import { Fleet } from './consumers.ts';
-import { BODIES, freshVirtualTime, must } from './helpers.ts';
+import { BODIES, must } from './helpers.ts';
 import { Broker } from './world.ts';
 
 const OPTIONS = { visibilityTimeoutMs: 1000, maxReceives: 5 };

@@ -2,7 +2,7 @@
 export { LearnerFailure, fail, check, describeThrown, stacklessError } from './failure.ts';
 export { loadSubject, SubjectError } from './subject.ts';
 export { suiteSeed, streamFor, prng, controlMathRandom } from './random.ts';
-export { useVirtualTime, virtualNow, advance, settle, flushMicrotasks, pendingTimers, describeSettled, type Settled } from './time.ts';
+export { useVirtualTime, freshVirtualTime, nextTimerAt, canReadTimers, virtualNow, advance, settle, flushMicrotasks, pendingTimers, describeSettled, type Settled } from './time.ts';
 export { holds, type HoldsOptions } from './property.ts';
 export { runProperty, isProperty, processCpuMs, type AnyProperty, type PropertyOutcome, type PropertyRunOptions } from './run-property.ts';
 export { show } from './show.ts';

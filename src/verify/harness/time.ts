@@ -24,6 +24,46 @@ export function useVirtualTime(): void {
   fakeAbortSignalTimeout();
 }
 
+/**
+ * useVirtualTime() for each run of a suite's loop, cheaper once virtual time is on: the fake clock
+ * is reset to where a new one starts (no timer, Date.now() at the virtual epoch, performance.now()
+ * at 0) rather than replaced by a new clock with every global faked anew (0.2–0.5 ms each).
+ * useVirtualTime() itself whenever the reset clock is not exactly that.
+ */
+export function freshVirtualTime(): void {
+  if (vi.isFakeTimers()) {
+    vi.clearAllTimers();
+    if (virtualNow() === 0 && performance.now() === 0) return;
+  }
+  useVirtualTime();
+}
+
+/** The fake clock under Date while virtual time is on (vitest's fake timers keep it there). */
+function fakeClock(): { timers?: Record<string, { callAt: number }> } | undefined {
+  return (Date as unknown as { clock?: { timers?: Record<string, { callAt: number }> } }).clock;
+}
+
+/** Whether nextTimerAt() can read the fake clock (virtual time is on, and its clock is where it is looked for). */
+export function canReadTimers(): boolean {
+  return fakeClock() !== undefined;
+}
+
+/**
+ * When the fake clock's next timer is due (ms since the epoch, as Date.now()); undefined when none
+ * is pending or the clock cannot be read (canReadTimers() tells which). A suite's loop that looks
+ * often may move the clock straight on when nothing is due before its next look, without
+ * advance()'s probe timer and real macrotasks.
+ */
+export function nextTimerAt(): number | undefined {
+  const timers = fakeClock()?.timers;
+  let at: number | undefined;
+  for (const id in timers) {
+    const callAt = timers[id]!.callAt;
+    if (at === undefined || callAt < at) at = callAt;
+  }
+  return at;
+}
+
 // AbortSignal.timeout() runs on Node's internal timers, which fake timers do not reach: under
 // virtual time its signal would abort in real time, or never. While time is virtual it is replaced
 // by a faked setTimeout around an AbortController (a spy, so the setup file's restoreAllMocks puts
