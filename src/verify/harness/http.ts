@@ -136,6 +136,8 @@ export async function send(port: number, spec: RequestSpec = {}): Promise<Outcom
       clearTimeout(timer);
       resolve(outcome);
     };
+    /** Whether a response began: a reset after that is the server's doing, never sent again. */
+    let answered = false;
     const req = http.request({ host: '127.0.0.1', port, method: spec.method ?? 'GET', path: spec.path ?? '/', headers, agent: spec.agent ?? false }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
@@ -147,7 +149,6 @@ export async function send(port: number, spec: RequestSpec = {}): Promise<Outcom
       res.on('error', (error) => finish({ kind: 'error', error }));
       res.on('close', () => finish({ kind: 'error', error: new Error('the connection closed before the response ended') }));
     });
-    let answered = false;
     req.on('error', (error: NodeJS.ErrnoException) => {
       // A kept-alive connection the server closed while it was idle (its keepAliveTimeout) is reset
       // by the request sent on it: sent again on a fresh connection, as Node's documentation
