@@ -12,7 +12,7 @@ import type { PreflightingRunner } from '../verify/verify.ts';
 import { FAULTS_ENV, decodePlan } from '../sim/schedule.ts';
 import { replayNotice, watchReplay } from './replay-notice.ts';
 import { ENV } from '../verify/protocol.ts';
-import { failuresDir, recordFile, recordedSince } from '../report/explain/run-record.ts';
+import { failuresDir, recordFile, recordStamp } from '../report/explain/run-record.ts';
 import { dirname } from 'node:path';
 
 export interface VerifyOptions {
@@ -91,7 +91,8 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
   // Where the hidden run saves its failing simulated run (learn-ds explain): the environment reaches every runner.
   if (ws) process.env[ENV.failures] = failuresDir(dirname(ws.progressFile));
   else delete process.env[ENV.failures];
-  const startedAt = Date.now();
+  const record = ws ? recordFile(failuresDir(dirname(ws.progressFile)), exercise.id) : undefined;
+  const recordBefore = record && recordStamp(record);
 
   // A shrunk schedule reaches the hidden run through the environment, in a cold run of its own.
   if (options.faults === undefined) delete process.env[FAULTS_ENV];
@@ -155,7 +156,7 @@ export async function runVerify(id: string | undefined, options: VerifyOptions, 
       );
     } else if (!verdict.passed) {
       print(`Stuck? ${style.cyan(`${CMD} hint${id ? ` ${exercise.id}` : ''}`)} gives the next hint.`);
-      if (ws && recordedSince(recordFile(failuresDir(dirname(ws.progressFile)), exercise.id), startedAt)) {
+      if (record && recordStamp(record) !== recordBefore) {
         print(`Step through the failing simulated run: ${style.cyan(`${CMD} explain${id ? ` ${exercise.id}` : ''}`)} (add --html for a page).`);
       }
     }

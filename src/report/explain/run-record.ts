@@ -102,13 +102,18 @@ export function isFailuresDir(dir: string): boolean {
   return basename(dir) === FAILURES_DIR && basename(dirname(dir)) === '.learn-ds';
 }
 
-/** Was `file` written at or after `since` (ms since the epoch)? A run of this verify recorded it. */
-export function recordedSince(file: string, since: number): boolean {
+/**
+ * The record file's stamp (modification time and size), undefined when there is none: a run recorded
+ * a failing run when the stamp after it differs from the one before. (Comparing its time with the
+ * run's start needed slack for coarse file times, and a record written just before the run then
+ * passed for the run's own.)
+ */
+export function recordStamp(file: string): string | undefined {
   try {
-    // File times may be coarser than Date.now(): a second of slack, far below two runs' distance.
-    return statSync(file).mtimeMs >= since - 1000;
+    const s = statSync(file);
+    return `${s.mtimeMs}:${s.size}`;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
